@@ -1,0 +1,453 @@
+//! The program instance: one workspace's deployment of a catalog program.
+
+mod fields;
+mod status;
+
+pub use fields::{
+    BoundedText, CustomTerms, Description, LogoUrl, Metadata, Name, Schedule, ScheduleError, Slug,
+    SlugError, TextError, UrlError,
+};
+pub use status::{LifecycleError, Status, UnknownStatus};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::eligibility::EligibilityCriteria;
+use crate::form::FormConfig;
+use crate::ids::{InstanceId, ProgramId, WorkspaceId};
+use crate::json_merge::merge_patch;
+use crate::timestamp::Timestamp;
+use crate::violation::{Violation, Violations};
+
+/// What a workspace chooses when it deploys a program; everything else is decided here.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceDraft {
+    pub name: Option<Name>,
+    /// Derived from the name when absent.
+    pub slug: Option<Slug>,
+    pub description: Option<Description>,
+    pub logo_url: Option<LogoUrl>,
+    pub eligibility_criteria: Option<EligibilityCriteria>,
+    pub custom_terms: Option<CustomTerms>,
+    pub form_config: Option<FormConfig>,
+    pub start_date: Option<Timestamp>,
+    pub end_date: Option<Timestamp>,
+    /// `active` when absent; `inactive` is the configuration stage; never `archived`.
+    pub status: Option<Status>,
+    pub metadata: Option<Metadata>,
+}
+
+/// Every stored field of an instance, for storage adapters to rebuild one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceParts {
+    pub id: InstanceId,
+    pub program_id: ProgramId,
+    pub workspace_id: WorkspaceId,
+    pub name: Name,
+    pub description: Option<Description>,
+    pub slug: Slug,
+    pub logo_url: Option<LogoUrl>,
+    pub eligibility_criteria: Option<EligibilityCriteria>,
+    pub custom_terms: Option<CustomTerms>,
+    pub form_config: Option<FormConfig>,
+    pub start_date: Option<Timestamp>,
+    pub end_date: Option<Timestamp>,
+    pub status: Status,
+    pub metadata: Option<Metadata>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramInstance {
+    id: InstanceId,
+    program_id: ProgramId,
+    workspace_id: WorkspaceId,
+    name: Name,
+    description: Option<Description>,
+    slug: Slug,
+    logo_url: Option<LogoUrl>,
+    eligibility_criteria: Option<EligibilityCriteria>,
+    custom_terms: Option<CustomTerms>,
+    form_config: Option<FormConfig>,
+    schedule: Schedule,
+    status: Status,
+    metadata: Option<Metadata>,
+    version: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+/// A fact about an instance's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum InstanceEvent {
+    Created,
+    /// Changes of fields other than `status`.
+    Updated {
+        changes: Vec<FieldChange>,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+}
+
+impl InstanceEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InstanceEvent::Created => "created",
+            InstanceEvent::Updated { .. } => "updated",
+            InstanceEvent::StatusChanged { .. } => "statusChanged",
+        }
+    }
+}
+
+/// One field's value before and after a change, as JSON (`null` when unset).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// A JSON Merge Patch (RFC 7396) of an instance, already parsed at its edges.
+///
+/// `None` leaves a field unchanged. For optional scalar fields, `Some(None)` clears them. The
+/// object-valued fields carry the raw merge document: it is merged into the current value
+/// and the result validated, so nested `null`s remove keys as RFC 7396 says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstancePatch {
+    pub name: Option<Name>,
+    pub slug: Option<Slug>,
+    pub description: Option<Option<Description>>,
+    pub logo_url: Option<Option<LogoUrl>>,
+    pub eligibility_criteria: Option<Value>,
+    pub custom_terms: Option<Option<CustomTerms>>,
+    pub form_config: Option<Value>,
+    pub start_date: Option<Option<Timestamp>>,
+    pub end_date: Option<Option<Timestamp>>,
+    pub status: Option<Status>,
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PatchError {
+    #[error("{0}")]
+    Invalid(Violations),
+    #[error(transparent)]
+    Lifecycle(LifecycleError),
+}
+
+/// The result of applying a patch: the new state and what happened. No events means nothing
+/// changed, and the instance is returned as it was (same version).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOutcome {
+    pub instance: ProgramInstance,
+    pub events: Vec<InstanceEvent>,
+}
+
+impl PatchOutcome {
+    pub fn changed(&self) -> bool {
+        !self.events.is_empty()
+    }
+}
+
+impl ProgramInstance {
+    /// A new instance at version 1, with its `created` event.
+    pub fn create(
+        id: InstanceId,
+        program_id: ProgramId,
+        workspace_id: WorkspaceId,
+        draft: InstanceDraft,
+        now: Timestamp,
+    ) -> Result<(Self, InstanceEvent), Violations> {
+        let mut violations = Violations::new();
+        let name = draft
+            .name
+            .ok_or_else(|| Violation::new("/name", "required", "name is required"));
+        let slug = match (draft.slug, &name) {
+            (Some(slug), _) => Some(slug),
+            (None, Ok(name)) => Slug::derive_from(name)
+                .map_err(|error| violations.push(Violation::of("/slug", &error)))
+                .ok(),
+            (None, Err(_)) => None,
+        };
+        let schedule = Schedule::new(draft.start_date, draft.end_date)
+            .map_err(|error| violations.push(Violation::of("/endDate", &error)))
+            .ok();
+        let status = draft.status.unwrap_or(Status::Active);
+        if status == Status::Archived {
+            violations.push(Violation::new(
+                "/status",
+                "invalid_initial_status",
+                "a new instance is active or inactive, never archived",
+            ));
+        }
+        let name = name.map_err(|violation| violations.push(violation)).ok();
+        let (Some(name), Some(slug), Some(schedule), true) =
+            (name, slug, schedule, violations.is_empty())
+        else {
+            return Err(violations);
+        };
+        let instance = Self {
+            id,
+            program_id,
+            workspace_id,
+            name,
+            description: draft.description,
+            slug,
+            logo_url: draft.logo_url,
+            eligibility_criteria: draft.eligibility_criteria,
+            custom_terms: draft.custom_terms,
+            form_config: draft.form_config,
+            schedule,
+            status,
+            metadata: draft.metadata,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok((instance, InstanceEvent::Created))
+    }
+
+    /// Rebuilds a stored instance, re-checking the rules that span fields.
+    pub fn from_parts(parts: InstanceParts) -> Result<Self, Violations> {
+        let schedule = Schedule::new(parts.start_date, parts.end_date)
+            .map_err(|error| Violations::from(Violation::of("/endDate", &error)))?;
+        Ok(Self {
+            id: parts.id,
+            program_id: parts.program_id,
+            workspace_id: parts.workspace_id,
+            name: parts.name,
+            description: parts.description,
+            slug: parts.slug,
+            logo_url: parts.logo_url,
+            eligibility_criteria: parts.eligibility_criteria,
+            custom_terms: parts.custom_terms,
+            form_config: parts.form_config,
+            schedule,
+            status: parts.status,
+            metadata: parts.metadata,
+            version: parts.version,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
+        })
+    }
+
+    /// Applies a merge patch: validates the merged state, decides any status transition
+    /// against the merged `endDate`, and on change bumps `version` and `updatedAt`.
+    pub fn apply(&self, patch: InstancePatch, now: Timestamp) -> Result<PatchOutcome, PatchError> {
+        if self.status == Status::Archived {
+            return Err(PatchError::Lifecycle(LifecycleError::Archived));
+        }
+        let mut next = self.clone();
+        let mut violations = Violations::new();
+
+        if let Some(name) = patch.name {
+            next.name = name;
+        }
+        if let Some(slug) = patch.slug {
+            next.slug = slug;
+        }
+        if let Some(description) = patch.description {
+            next.description = description;
+        }
+        if let Some(logo_url) = patch.logo_url {
+            next.logo_url = logo_url;
+        }
+        if let Some(custom_terms) = patch.custom_terms {
+            next.custom_terms = custom_terms;
+        }
+        if let Some(document) = patch.eligibility_criteria {
+            let current = self
+                .eligibility_criteria
+                .as_ref()
+                .map(EligibilityCriteria::to_json);
+            match merged(current, &document)
+                .map(EligibilityCriteria::from_json)
+                .transpose()
+            {
+                Ok(criteria) => next.eligibility_criteria = criteria,
+                Err(errors) => violations.extend(errors.nested_in("/eligibilityCriteria")),
+            }
+        }
+        if let Some(document) = patch.form_config {
+            let current = self.form_config.as_ref().map(FormConfig::to_json);
+            match merged(current, &document)
+                .map(FormConfig::from_json)
+                .transpose()
+            {
+                Ok(form) => next.form_config = form,
+                Err(errors) => violations.extend(errors.nested_in("/formConfig")),
+            }
+        }
+        if let Some(document) = patch.metadata {
+            let current = self.metadata.as_ref().map(Metadata::to_json);
+            match merged(current, &document)
+                .map(Metadata::from_json)
+                .transpose()
+            {
+                Ok(metadata) => next.metadata = metadata,
+                Err(errors) => violations.extend(errors.nested_in("/metadata")),
+            }
+        }
+        let start = patch.start_date.unwrap_or(self.schedule.start());
+        let end = patch.end_date.unwrap_or(self.schedule.end());
+        match Schedule::new(start, end) {
+            Ok(schedule) => next.schedule = schedule,
+            Err(error) => violations.push(Violation::of("/endDate", &error)),
+        }
+        if !violations.is_empty() {
+            return Err(PatchError::Invalid(violations));
+        }
+
+        let mut events = Vec::new();
+        let changes = self.changes_to(&next);
+        if !changes.is_empty() {
+            events.push(InstanceEvent::Updated { changes });
+        }
+        if let Some(target) = patch.status {
+            let moved = self
+                .status
+                .transition(target, next.schedule.end(), now)
+                .map_err(PatchError::Lifecycle)?;
+            if let Some(to) = moved {
+                next.status = to;
+                events.push(InstanceEvent::StatusChanged {
+                    from: self.status,
+                    to,
+                });
+            }
+        }
+        if events.is_empty() {
+            return Ok(PatchOutcome {
+                instance: self.clone(),
+                events,
+            });
+        }
+        next.version = self.version + 1;
+        next.updated_at = now;
+        Ok(PatchOutcome {
+            instance: next,
+            events,
+        })
+    }
+
+    fn changes_to(&self, next: &ProgramInstance) -> Vec<FieldChange> {
+        fn json<T: Serialize>(value: &T) -> Value {
+            serde_json::to_value(value).unwrap_or(Value::Null)
+        }
+        let pairs: [(&'static str, Value, Value); 10] = [
+            ("name", json(&self.name), json(&next.name)),
+            ("slug", json(&self.slug), json(&next.slug)),
+            (
+                "description",
+                json(&self.description),
+                json(&next.description),
+            ),
+            ("logoUrl", json(&self.logo_url), json(&next.logo_url)),
+            (
+                "eligibilityCriteria",
+                json(&self.eligibility_criteria),
+                json(&next.eligibility_criteria),
+            ),
+            (
+                "customTerms",
+                json(&self.custom_terms),
+                json(&next.custom_terms),
+            ),
+            (
+                "formConfig",
+                json(&self.form_config),
+                json(&next.form_config),
+            ),
+            (
+                "startDate",
+                json(&self.schedule.start()),
+                json(&next.schedule.start()),
+            ),
+            (
+                "endDate",
+                json(&self.schedule.end()),
+                json(&next.schedule.end()),
+            ),
+            ("metadata", json(&self.metadata), json(&next.metadata)),
+        ];
+        pairs
+            .into_iter()
+            .filter(|(_, before, after)| before != after)
+            .map(|(field, before, after)| FieldChange {
+                field,
+                before,
+                after,
+            })
+            .collect()
+    }
+
+    /// `status == active` and `at` within [startDate, endDate].
+    pub fn accepting_enrollments(&self, at: Timestamp) -> bool {
+        self.status == Status::Active && self.schedule.contains(at)
+    }
+
+    pub fn id(&self) -> &InstanceId {
+        &self.id
+    }
+    pub fn program_id(&self) -> &ProgramId {
+        &self.program_id
+    }
+    pub fn workspace_id(&self) -> &WorkspaceId {
+        &self.workspace_id
+    }
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+    pub fn description(&self) -> Option<&Description> {
+        self.description.as_ref()
+    }
+    pub fn slug(&self) -> &Slug {
+        &self.slug
+    }
+    pub fn logo_url(&self) -> Option<&LogoUrl> {
+        self.logo_url.as_ref()
+    }
+    pub fn eligibility_criteria(&self) -> Option<&EligibilityCriteria> {
+        self.eligibility_criteria.as_ref()
+    }
+    pub fn custom_terms(&self) -> Option<&CustomTerms> {
+        self.custom_terms.as_ref()
+    }
+    pub fn form_config(&self) -> Option<&FormConfig> {
+        self.form_config.as_ref()
+    }
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+    pub fn updated_at(&self) -> Timestamp {
+        self.updated_at
+    }
+}
+
+/// The current value (or `null`) with a merge document applied; `None` when the result is
+/// `null`, i.e. the field is cleared.
+fn merged(current: Option<Value>, document: &Value) -> Option<Value> {
+    let mut target = current.unwrap_or(Value::Null);
+    merge_patch(&mut target, document);
+    (!target.is_null()).then_some(target)
+}
+
+#[cfg(test)]
+mod tests;

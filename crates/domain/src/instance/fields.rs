@@ -1,0 +1,498 @@
+//! The value types of a program instance's fields. Each is built only through a constructor
+//! that enforces its rules, so a value that exists is a valid one.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::timestamp::Timestamp;
+use crate::violation::{Rule, Violation, Violations, pointer_token};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("must not be blank")]
+    Blank,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+}
+
+impl Rule for TextError {
+    fn code(&self) -> &'static str {
+        match self {
+            TextError::Blank => "blank",
+            TextError::TooLong { .. } => "too_long",
+        }
+    }
+}
+
+/// A display name: 1 to 200 characters once surrounding white space is trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(candidate: &str) -> Result<Self, TextError> {
+        let trimmed = candidate.trim();
+        if trimmed.is_empty() {
+            Err(TextError::Blank)
+        } else if trimmed.chars().count() > Self::MAX_CHARS {
+            Err(TextError::TooLong {
+                max: Self::MAX_CHARS,
+            })
+        } else {
+            Ok(Self(trimmed.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text of at most `MAX` characters, kept exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct BoundedText<const MAX: usize>(String);
+
+impl<const MAX: usize> BoundedText<MAX> {
+    pub fn parse(candidate: &str) -> Result<Self, TextError> {
+        if candidate.chars().count() > MAX {
+            Err(TextError::TooLong { max: MAX })
+        } else {
+            Ok(Self(candidate.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An instance's description, at most 5,000 characters.
+pub type Description = BoundedText<5_000>;
+/// Organisation-specific terms, at most 50,000 characters.
+pub type CustomTerms = BoundedText<50_000>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlugError {
+    #[error(
+        "must be lowercase letters and digits in words joined by single hyphens, e.g. battery-rebate-nyc-2023"
+    )]
+    Malformed,
+    #[error("must be at most {max} characters", max = Slug::MAX_LEN)]
+    TooLong,
+    #[error("cannot be derived from the name (it has no ASCII letters or digits): provide a slug")]
+    NotDerivable,
+}
+
+impl Rule for SlugError {
+    fn code(&self) -> &'static str {
+        match self {
+            SlugError::Malformed => "invalid_slug",
+            SlugError::TooLong => "too_long",
+            SlugError::NotDerivable => "slug_not_derivable",
+        }
+    }
+}
+
+/// A URL-friendly identifier: lowercase `a-z0-9` words joined by single hyphens, ≤ 100.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(candidate: &str) -> Result<Self, SlugError> {
+        if candidate.len() > Self::MAX_LEN {
+            return Err(SlugError::TooLong);
+        }
+        let well_formed = !candidate.is_empty()
+            && candidate.split('-').all(|word| {
+                !word.is_empty()
+                    && word
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if well_formed {
+            Ok(Self(candidate.to_owned()))
+        } else {
+            Err(SlugError::Malformed)
+        }
+    }
+
+    /// The slug a name suggests: ASCII letters and digits lowercased, every other run of
+    /// characters a single hyphen, cut at a word boundary to fit.
+    pub fn derive_from(name: &Name) -> Result<Self, SlugError> {
+        let lowered = name.as_str().to_ascii_lowercase();
+        let words = lowered
+            .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+            .filter(|word| !word.is_empty());
+        let mut slug = String::new();
+        for word in words {
+            let separator = usize::from(!slug.is_empty());
+            if slug.len() + separator + word.len() > Self::MAX_LEN {
+                if slug.is_empty() {
+                    slug.push_str(&word[..Self::MAX_LEN]);
+                }
+                break;
+            }
+            if separator == 1 {
+                slug.push('-');
+            }
+            slug.push_str(word);
+        }
+        if slug.is_empty() {
+            Err(SlugError::NotDerivable)
+        } else {
+            Self::parse(&slug)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("must be an absolute https or http URL such as https://example.com/logo.png")]
+    NotAbsoluteHttp,
+    #[error("must be at most {max} characters", max = LogoUrl::MAX_LEN)]
+    TooLong,
+}
+
+impl Rule for UrlError {
+    fn code(&self) -> &'static str {
+        match self {
+            UrlError::NotAbsoluteHttp => "invalid_url",
+            UrlError::TooLong => "too_long",
+        }
+    }
+}
+
+/// An absolute `https` (or `http`) URL of at most 2,048 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LogoUrl(String);
+
+impl LogoUrl {
+    pub const MAX_LEN: usize = 2_048;
+
+    pub fn parse(candidate: &str) -> Result<Self, UrlError> {
+        if candidate.len() > Self::MAX_LEN {
+            return Err(UrlError::TooLong);
+        }
+        let lowered = candidate.get(..8).unwrap_or(candidate).to_ascii_lowercase();
+        let rest = if lowered.starts_with("https://") {
+            &candidate[8..]
+        } else if lowered.starts_with("http://") {
+            &candidate[7..]
+        } else {
+            return Err(UrlError::NotAbsoluteHttp);
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        let host = match host.rsplit_once(':') {
+            Some((name, port)) if !host.ends_with(']') => {
+                if !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(UrlError::NotAbsoluteHttp);
+                }
+                name
+            }
+            _ => host,
+        };
+        let printable = candidate
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control());
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+        if printable && host_ok {
+            Ok(Self(candidate.to_owned()))
+        } else {
+            Err(UrlError::NotAbsoluteHttp)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Free-form custom fields: at most 50 keys of at most 40 characters, at most 8 KiB as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Metadata(Map<String, Value>);
+
+impl Metadata {
+    pub const MAX_KEYS: usize = 50;
+    pub const MAX_KEY_CHARS: usize = 40;
+    pub const MAX_BYTES: usize = 8 * 1024;
+
+    /// Pointers in the violations are relative to the metadata object.
+    pub fn from_json(value: Value) -> Result<Self, Violations> {
+        let Value::Object(map) = value else {
+            return Err(Violation::new("", "invalid_type", "must be an object").into());
+        };
+        let mut violations = Violations::new();
+        if map.len() > Self::MAX_KEYS {
+            violations.push(Violation::new(
+                "",
+                "too_many_keys",
+                format!("must have at most {} keys", Self::MAX_KEYS),
+            ));
+        }
+        for key in map.keys() {
+            let chars = key.chars().count();
+            if chars == 0 || chars > Self::MAX_KEY_CHARS {
+                violations.push(Violation::new(
+                    format!("/{}", pointer_token(key)),
+                    "invalid_key",
+                    format!("keys must be 1 to {} characters", Self::MAX_KEY_CHARS),
+                ));
+            }
+        }
+        let size = serde_json::to_string(&map)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX);
+        if size > Self::MAX_BYTES {
+            violations.push(Violation::new(
+                "",
+                "too_large",
+                format!(
+                    "must be at most {} bytes as JSON (is {size})",
+                    Self::MAX_BYTES
+                ),
+            ));
+        }
+        violations.into_result(Self(map))
+    }
+
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("endDate must be after startDate")]
+pub struct ScheduleError;
+
+impl Rule for ScheduleError {
+    fn code(&self) -> &'static str {
+        "before_start"
+    }
+}
+
+/// The window in which an instance runs; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Schedule {
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+}
+
+impl Schedule {
+    pub fn new(start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Self, ScheduleError> {
+        match (start, end) {
+            (Some(start), Some(end)) if start >= end => Err(ScheduleError),
+            _ => Ok(Self { start, end }),
+        }
+    }
+
+    pub fn start(&self) -> Option<Timestamp> {
+        self.start
+    }
+
+    pub fn end(&self) -> Option<Timestamp> {
+        self.end
+    }
+
+    /// Whether `at` lies within [start, end], open ends included.
+    pub fn contains(&self, at: Timestamp) -> bool {
+        self.start.is_none_or(|start| start <= at) && self.end.is_none_or(|end| at <= end)
+    }
+
+    /// Whether the window closed before `at`.
+    pub fn has_ended_by(&self, at: Timestamp) -> bool {
+        self.end.is_some_and(|end| end < at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            Name::parse("  NYC  ").map(|n| n.as_str().to_owned()),
+            Ok("NYC".to_owned())
+        );
+        assert_eq!(Name::parse("   "), Err(TextError::Blank));
+        assert!(Name::parse(&"é".repeat(200)).is_ok());
+        assert_eq!(
+            Name::parse(&"é".repeat(201)),
+            Err(TextError::TooLong { max: 200 })
+        );
+    }
+
+    #[test]
+    fn bounded_text_counts_characters() {
+        assert!(Description::parse(&"x".repeat(5_000)).is_ok());
+        assert_eq!(
+            Description::parse(&"x".repeat(5_001)),
+            Err(TextError::TooLong { max: 5_000 })
+        );
+        assert!(CustomTerms::parse(&"x".repeat(50_000)).is_ok());
+        assert!(CustomTerms::parse(&"x".repeat(50_001)).is_err());
+    }
+
+    #[test]
+    fn slugs_follow_the_word_rule() {
+        assert!(Slug::parse("battery-rebate-nyc-2023").is_ok());
+        for bad in ["", "-a", "a-", "a--b", "A", "a_b", "a b", "ü"] {
+            assert_eq!(Slug::parse(bad), Err(SlugError::Malformed), "{bad}");
+        }
+        assert_eq!(Slug::parse(&"a".repeat(101)), Err(SlugError::TooLong));
+    }
+
+    #[test]
+    fn slugs_derive_from_names() {
+        let name = Name::parse("NYC Battery Rebate Program 2023").unwrap();
+        assert_eq!(
+            Slug::derive_from(&name).unwrap().as_str(),
+            "nyc-battery-rebate-program-2023"
+        );
+        let name = Name::parse("  Über --- Café & Co!  ").unwrap();
+        assert_eq!(Slug::derive_from(&name).unwrap().as_str(), "ber-caf-co");
+        let name = Name::parse("ÜÉ").unwrap();
+        assert_eq!(Slug::derive_from(&name), Err(SlugError::NotDerivable));
+    }
+
+    #[test]
+    fn logo_urls_must_be_absolute_http() {
+        for good in [
+            "https://example.com/logos/nyc-rebate.png",
+            "HTTP://localhost:8080/x",
+            "https://[::1]/a",
+        ] {
+            assert!(LogoUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "ftp://example.com/x",
+            "https://",
+            "https:///x",
+            "example.com",
+            "https://a b.com",
+            "https://x:y/",
+        ] {
+            assert_eq!(LogoUrl::parse(bad), Err(UrlError::NotAbsoluteHttp), "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(2_048));
+        assert_eq!(LogoUrl::parse(&long), Err(UrlError::TooLong));
+    }
+
+    #[test]
+    fn metadata_limits_are_enforced() {
+        assert!(Metadata::from_json(json!({"campaign": "spring", "budget": 10})).is_ok());
+        let too_many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+        let codes: Vec<_> = Metadata::from_json(Value::Object(too_many))
+            .unwrap_err()
+            .iter()
+            .map(|v| v.code)
+            .collect();
+        assert_eq!(codes, ["too_many_keys"]);
+        let long_key = Metadata::from_json(json!({ "k".repeat(41): 1 })).unwrap_err();
+        assert_eq!(
+            long_key.iter().next().unwrap().pointer,
+            format!("/{}", "k".repeat(41))
+        );
+        let big = Metadata::from_json(json!({ "blob": "x".repeat(9_000) })).unwrap_err();
+        assert_eq!(big.iter().next().unwrap().code, "too_large");
+        assert_eq!(
+            Metadata::from_json(json!([1]))
+                .unwrap_err()
+                .iter()
+                .next()
+                .unwrap()
+                .code,
+            "invalid_type"
+        );
+    }
+
+    #[test]
+    fn schedules_need_start_before_end() {
+        let a = Timestamp::parse("2023-01-01T00:00:00Z").unwrap();
+        let b = Timestamp::parse("2023-12-31T23:59:59Z").unwrap();
+        assert!(Schedule::new(Some(a), Some(b)).is_ok());
+        assert_eq!(Schedule::new(Some(b), Some(a)), Err(ScheduleError));
+        assert_eq!(Schedule::new(Some(a), Some(a)), Err(ScheduleError));
+        assert!(Schedule::new(None, Some(a)).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn every_parsed_slug_is_well_formed(candidate in "[a-z0-9-]{0,110}") {
+            if let Ok(slug) = Slug::parse(&candidate) {
+                prop_assert!(!slug.as_str().starts_with('-') && !slug.as_str().ends_with('-'));
+                prop_assert!(!slug.as_str().contains("--"));
+                prop_assert!(slug.as_str().len() <= Slug::MAX_LEN);
+            }
+        }
+
+        #[test]
+        fn derived_slugs_always_parse(name in "\\PC{1,300}") {
+            if let Ok(name) = Name::parse(&name) {
+                match Slug::derive_from(&name) {
+                    Ok(slug) => prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug.clone())),
+                    Err(error) => prop_assert_eq!(error, SlugError::NotDerivable),
+                }
+            }
+        }
+
+        #[test]
+        fn names_never_exceed_the_limit(candidate in "\\PC{0,260}") {
+            if let Ok(name) = Name::parse(&candidate) {
+                prop_assert!(name.as_str().chars().count() <= Name::MAX_CHARS);
+                prop_assert_eq!(name.as_str(), name.as_str().trim());
+            }
+        }
+
+        #[test]
+        fn url_parsing_never_panics(candidate in "\\PC{0,80}") {
+            let _ = LogoUrl::parse(&candidate);
+        }
+
+        #[test]
+        fn schedule_contains_its_bounds(start in 0i64..1_000_000, len in 1i64..1_000_000) {
+            let start = Timestamp::from_unix_micros(start).unwrap();
+            let end = Timestamp::from_unix_micros(start.unix_micros() + len).unwrap();
+            let schedule = Schedule::new(Some(start), Some(end)).unwrap();
+            prop_assert!(schedule.contains(start) && schedule.contains(end));
+            prop_assert!(!schedule.has_ended_by(end));
+        }
+    }
+}

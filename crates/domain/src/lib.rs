@@ -1,0 +1,32 @@
+//! The pure core of program instances: entities, value types, the lifecycle state machine,
+//! eligibility criteria and form configuration.
+//!
+//! Nothing here performs I/O or reads the clock: the current time is always an argument, so
+//! every rule is deterministic and can be reused by any Rust service without a server or a
+//! database.
+
+pub mod eligibility;
+pub mod form;
+pub mod ids;
+pub mod instance;
+pub mod json_merge;
+pub mod program;
+pub mod scope;
+mod strict_json;
+pub mod timestamp;
+pub mod violation;
+pub mod workspace;
+
+pub use eligibility::EligibilityCriteria;
+pub use form::FormConfig;
+pub use ids::{ApiKeyId, IdError, InstanceId, ProgramId, WorkspaceId};
+pub use instance::{
+    CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
+    InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,
+    ProgramInstance, Schedule, Slug, Status,
+};
+pub use program::{Program, Visibility};
+pub use scope::{Grant, Scope, ScopeSet};
+pub use timestamp::Timestamp;
+pub use violation::{Violation, Violations};
+pub use workspace::Workspace;
