@@ -1,1 +1,69 @@
+//! The use cases of the service. Each public method is one business operation: it checks
+//! who is asking (workspace, scopes, instance restriction), loads what it needs through the
+//! ports, lets the domain decide, and persists the outcome in one atomic port call.
+//!
+//! Methods block (storage, argon2): call them from a blocking context.
 
+mod auth;
+mod catalog;
+mod error;
+mod instances;
+mod operator;
+mod principal;
+mod system;
+
+use std::sync::Arc;
+
+pub use auth::{ApiKeySecret, KeyCacheSettings};
+pub use error::{AppError, Conflict};
+pub use instances::ListRequest;
+pub use operator::{KeyRequest, ProgramRequest};
+pub use principal::Principal;
+pub use system::{CuidGenerator, SystemClock};
+
+use auth::Authenticator;
+use ports::{Clock, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog, WorkspaceDirectory};
+
+/// The adapters the application runs on.
+#[derive(Clone)]
+pub struct Ports {
+    pub instances: Arc<dyn InstanceStore>,
+    pub catalog: Arc<dyn ProgramCatalog>,
+    pub workspaces: Arc<dyn WorkspaceDirectory>,
+    pub keys: Arc<dyn KeyStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub struct Application {
+    ports: Ports,
+    authenticator: Authenticator,
+}
+
+impl Application {
+    pub fn new(ports: Ports, key_cache: KeyCacheSettings) -> Self {
+        Self { authenticator: Authenticator::new(key_cache), ports }
+    }
+
+    /// The idempotency records, for the HTTP adapter that keys requests on them.
+    pub fn idempotency(&self) -> &dyn IdempotencyStore {
+        self.ports.idempotency.as_ref()
+    }
+
+    pub fn now(&self) -> domain::Timestamp {
+        self.ports.clock.now()
+    }
+
+    /// Succeeds when storage answers.
+    pub fn check_ready(&self) -> Result<(), AppError> {
+        self.ports.instances.ping().map_err(AppError::from)
+    }
+}

@@ -1,1 +1,19 @@
+//! The ports of the hexagon: what the core needs from storage and from the system, named
+//! after use. Each trait documents its contract; every storage adapter must honour it, and
+//! the shared contract tests prove that it does.
+//!
+//! The traits are synchronous: diesel is, and the async boundary belongs to the HTTP adapter.
 
+mod catalog;
+mod error;
+mod idempotency;
+mod instances;
+mod keys;
+mod system;
+
+pub use catalog::{ProgramCatalog, WorkspaceDirectory};
+pub use error::StoreError;
+pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use instances::{EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent};
+pub use keys::{KeyStore, NewKey, StoredKey};
+pub use system::{Clock, IdGenerator};

@@ -1,0 +1,68 @@
+use domain::{LifecycleError, Scope, Status, Timestamp, Violations};
+use ports::StoreError;
+
+/// Why a use case refused or failed. Translated once into a response by each inbound adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid key: missing, malformed, unknown, revoked or expired, deliberately alike.
+    #[error("a valid API key is required")]
+    Unauthenticated,
+    #[error("this key lacks the scope {0}")]
+    MissingScope(Scope),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Absent, or invisible to the caller: the two are never told apart.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Invalid(Violations),
+    #[error(transparent)]
+    Conflict(Conflict),
+    /// The caller's `If-Match` names a version that is no longer current.
+    #[error("the instance has changed since the version given in If-Match")]
+    PreconditionFailed,
+    #[error("storage is unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A request that contradicts the current state.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the slug \"{0}\" is already used by another instance of this workspace")]
+    SlugTaken(String),
+    #[error("the instance is archived, which is terminal and read-only")]
+    Archived,
+    #[error("cannot move from {from} to {to}")]
+    InvalidTransition { from: Status, to: Status, allowed: &'static [Status] },
+    #[error("cannot activate: endDate {end_date} is in the past")]
+    CannotActivate { end_date: Timestamp },
+    #[error("the instance has enrollments; archive it instead")]
+    HasEnrollments,
+    #[error("the instance was changed concurrently; retry")]
+    ConcurrentUpdate,
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+}
+
+impl From<LifecycleError> for Conflict {
+    fn from(error: LifecycleError) -> Self {
+        match error {
+            LifecycleError::Archived => Conflict::Archived,
+            LifecycleError::InvalidTransition { from, to, allowed } => Conflict::InvalidTransition { from, to, allowed },
+            LifecycleError::CannotActivate { end_date } => Conflict::CannotActivate { end_date },
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    /// The translation for failures a use case does not expect; expected ones (such as
+    /// `SlugTaken` on insert) are matched where they can happen.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => AppError::Unavailable(error),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}

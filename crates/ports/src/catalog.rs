@@ -1,0 +1,29 @@
+use domain::{Program, Slug, Workspace, WorkspaceId};
+
+use crate::StoreError;
+
+/// The catalog of programs as workspaces see it.
+pub trait ProgramCatalog: Send + Sync {
+    /// The program with this slug when it is public or shared with `workspace`; `None`
+    /// otherwise, exactly as for a slug that does not exist.
+    fn find_visible(&self, workspace: &WorkspaceId, slug: &Slug) -> Result<Option<Program>, StoreError>;
+
+    /// Every program visible to `workspace`, ordered by slug.
+    fn list_visible(&self, workspace: &WorkspaceId) -> Result<Vec<Program>, StoreError>;
+
+    /// Adds a program to the catalog.
+    ///
+    /// # Errors
+    /// MUST return `Duplicate` when the slug or id is taken, and `NotFound` when a workspace
+    /// it is shared with does not exist.
+    fn insert(&self, program: &Program) -> Result<(), StoreError>;
+}
+
+/// The tenants.
+pub trait WorkspaceDirectory: Send + Sync {
+    /// # Errors
+    /// MUST return `Duplicate` when the id is taken.
+    fn insert(&self, workspace: &Workspace) -> Result<(), StoreError>;
+
+    fn get(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
+}

@@ -1,0 +1,33 @@
+use std::error::Error;
+
+/// How a storage operation can fail. Each method says which variants it returns besides
+/// `Unavailable` and `Unexpected`, which any may.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Another instance of the workspace already has this slug.
+    #[error("the slug is already used in this workspace")]
+    SlugTaken,
+    /// The stored version is not the one the update was based on.
+    #[error("the record was changed concurrently")]
+    VersionConflict,
+    /// The record has enrollments and cannot be deleted.
+    #[error("the record has enrollments")]
+    HasEnrollments,
+    /// A record with this identity already exists.
+    #[error("already exists")]
+    Duplicate,
+    /// The database cannot be reached or is overloaded; retrying later may succeed.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn Error + Send + Sync>),
+    /// Anything else: a bug or a corrupt record. The source says what, for the logs only.
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Box<dyn Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn unexpected(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        StoreError::Unexpected(error.into())
+    }
+}

@@ -1,0 +1,102 @@
+use domain::{ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId};
+use serde_json::Value;
+
+use crate::StoreError;
+
+/// An event as it is written: what happened, who did it, when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub event: InstanceEvent,
+    pub actor: Option<ApiKeyId>,
+    pub occurred_at: Timestamp,
+}
+
+/// An event as it is read back, in order of `sequence` within its instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub sequence: i64,
+    pub kind: String,
+    pub data: Value,
+    pub actor: Option<ApiKeyId>,
+    pub occurred_at: Timestamp,
+}
+
+/// A position in the newest-first order: strictly after this (createdAt, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceCursor {
+    pub created_at: Timestamp,
+    pub id: InstanceId,
+}
+
+/// Which instances of one workspace to list. Every set field must match.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceFilter {
+    pub program_id: Option<ProgramId>,
+    /// Any of these statuses; `None` means every status.
+    pub statuses: Option<Vec<Status>>,
+    pub slug: Option<String>,
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+    /// Accepting enrollments at that instant: active and within [startDate, endDate].
+    pub active_at: Option<Timestamp>,
+    pub created_after: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+    /// Only these instances (the caller's key is restricted to them).
+    pub only_ids: Option<Vec<InstanceId>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+/// Program instances, always addressed within one workspace.
+pub trait InstanceStore: Send + Sync {
+    /// Stores a new instance with its creation event, atomically.
+    ///
+    /// # Errors
+    /// MUST return `SlugTaken` when the workspace has an instance with the same slug, and
+    /// store nothing then.
+    fn insert(&self, instance: &ProgramInstance, event: &EventRecord) -> Result<(), StoreError>;
+
+    /// The instance with this id in this workspace; `None` for an id of another workspace.
+    fn get(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<Option<ProgramInstance>, StoreError>;
+
+    /// Replaces the stored instance, which must be at `expected_version`, and appends the
+    /// events, atomically.
+    ///
+    /// # Errors
+    /// MUST return `VersionConflict` when the stored version differs (nothing written),
+    /// `NotFound` when the instance is gone, `SlugTaken` when the new slug is used.
+    fn update(&self, instance: &ProgramInstance, expected_version: i64, events: &[EventRecord]) -> Result<(), StoreError>;
+
+    /// Deletes the instance and its history.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when there is no such instance in the workspace and
+    /// `HasEnrollments` when enrollments exist (nothing deleted).
+    fn delete(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<(), StoreError>;
+
+    /// At most `limit` instances matching `filter`, newest `createdAt` first, ties by `id`
+    /// descending, strictly after `after`; `has_more` tells whether more follow.
+    fn list(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &InstanceFilter,
+        after: Option<&InstanceCursor>,
+        limit: usize,
+    ) -> Result<Page<ProgramInstance>, StoreError>;
+
+    /// The instance's events oldest first, with `sequence` greater than `after`.
+    fn events(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<StoredEvent>, StoreError>;
+
+    /// Succeeds when the store answers.
+    fn ping(&self) -> Result<(), StoreError>;
+}
