@@ -1,1 +1,70 @@
+//! The REST API over actix-web. Handlers are short: parse the request into domain values,
+//! run one use case on the blocking pool, render the result. Every error becomes one
+//! `application/problem+json` document (see `problem`).
 
+mod auth;
+mod blocking;
+mod body;
+mod cursor;
+mod envelope;
+mod idempotency;
+mod instance_body;
+pub mod metrics;
+mod problem;
+mod query;
+mod routes;
+pub mod views;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use application::Application;
+
+pub use metrics::Metrics;
+use problem::ApiError;
+
+/// Bodies above this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct HttpState {
+    pub app: Arc<Application>,
+    pub metrics: Metrics,
+}
+
+/// The application with its routes and middleware, for a server or a test.
+pub fn build_app(
+    state: web::Data<HttpState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .wrap(from_fn(envelope::envelope))
+        .configure(routes::configure)
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::RouteNotFound)
+        }))
+}
+
+/// Serves the API on `listener` with `workers` async workers.
+pub fn serve(listener: TcpListener, state: HttpState, workers: usize) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
+        .listen(listener)?
+        .run();
+    Ok(server)
+}

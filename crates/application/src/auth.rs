@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use blake2::{Blake2s256, Digest};
 use domain::{ApiKeyId, Timestamp};
 use ports::StoredKey;
@@ -35,7 +35,10 @@ pub struct KeyCacheSettings {
 
 impl Default for KeyCacheSettings {
     fn default() -> Self {
-        Self { ttl: Duration::seconds(5), capacity: 10_000 }
+        Self {
+            ttl: Duration::seconds(5),
+            capacity: 10_000,
+        }
     }
 }
 
@@ -62,14 +65,18 @@ struct PresentedKey<'a> {
 }
 
 fn is_lower_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl<'a> PresentedKey<'a> {
     fn parse(presented: &'a str) -> Option<Self> {
         let rest = presented.strip_prefix(KEY_TAG)?.strip_prefix('_')?;
         let (prefix, secret) = rest.split_once('_')?;
-        (is_lower_hex(prefix, PREFIX_LEN) && is_lower_hex(secret, SECRET_LEN)).then_some(Self { prefix, secret })
+        (is_lower_hex(prefix, PREFIX_LEN) && is_lower_hex(secret, SECRET_LEN))
+            .then_some(Self { prefix, secret })
     }
 }
 
@@ -95,17 +102,26 @@ pub(crate) struct Authenticator {
 
 impl Authenticator {
     pub(crate) fn new(settings: KeyCacheSettings) -> Self {
-        Self { settings, verified: Mutex::new(HashMap::new()) }
+        Self {
+            settings,
+            verified: Mutex::new(HashMap::new()),
+        }
     }
 
     fn with_cache<T>(&self, action: impl FnOnce(&mut HashMap<Digest32, CachedKey>) -> T) -> T {
         // A panic while holding the lock cannot leave the map inconsistent: keep using it.
-        let mut guard = self.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .verified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         action(&mut guard)
     }
 
     fn fresh(&self, entry: &CachedKey, now: Timestamp) -> bool {
-        let within_ttl = entry.checked_at.checked_add(self.settings.ttl).is_some_and(|limit| now < limit);
+        let within_ttl = entry
+            .checked_at
+            .checked_add(self.settings.ttl)
+            .is_some_and(|limit| now < limit);
         within_ttl && entry.expires_at.is_none_or(|expiry| now < expiry)
     }
 
@@ -128,16 +144,25 @@ pub(crate) fn generate_key() -> Result<(ApiKeySecret, String, String), AppError>
     let secret = random_hex(SECRET_LEN)?;
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|error| AppError::Internal(Box::new(error)))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|error| AppError::Internal(error.to_string().into()))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|error| AppError::Internal(error.to_string().into()))?;
     let hash = Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map_err(|error| AppError::Internal(error.to_string().into()))?
         .to_string();
-    Ok((ApiKeySecret(format!("{KEY_TAG}_{prefix}_{secret}")), prefix, hash))
+    Ok((
+        ApiKeySecret(format!("{KEY_TAG}_{prefix}_{secret}")),
+        prefix,
+        hash,
+    ))
 }
 
 fn secret_matches(secret: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+    PasswordHash::new(stored_hash).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 impl Application {
@@ -146,7 +171,12 @@ impl Application {
     pub fn cached_principal(&self, presented: &str) -> Option<Principal> {
         let now = self.ports.clock.now();
         let auth = &self.authenticator;
-        auth.with_cache(|cache| cache.get(&digest(presented)).filter(|entry| auth.fresh(entry, now)).map(|entry| entry.principal.clone()))
+        auth.with_cache(|cache| {
+            cache
+                .get(&digest(presented))
+                .filter(|entry| auth.fresh(entry, now))
+                .map(|entry| entry.principal.clone())
+        })
     }
 
     /// Verifies a presented key against storage (and argon2 when it was not verified
@@ -159,14 +189,19 @@ impl Application {
         let now = self.ports.clock.now();
         let key_digest = digest(presented);
         let stored = self.ports.keys.find_by_prefix(parts.prefix)?;
-        let usable = stored.filter(|key| key.revoked_at.is_none() && key.expires_at.is_none_or(|expiry| now < expiry));
+        let usable = stored.filter(|key| {
+            key.revoked_at.is_none() && key.expires_at.is_none_or(|expiry| now < expiry)
+        });
         let Some(key) = usable else {
-            self.authenticator.with_cache(|cache| cache.remove(&key_digest));
+            self.authenticator
+                .with_cache(|cache| cache.remove(&key_digest));
             return Err(AppError::Unauthenticated);
         };
-        let verified_before = self
-            .authenticator
-            .with_cache(|cache| cache.get(&key_digest).is_some_and(|entry| entry.secret_hash == key.secret_hash));
+        let verified_before = self.authenticator.with_cache(|cache| {
+            cache
+                .get(&key_digest)
+                .is_some_and(|entry| entry.secret_hash == key.secret_hash)
+        });
         if !verified_before && !secret_matches(parts.secret, &key.secret_hash) {
             return Err(AppError::Unauthenticated);
         }
@@ -174,7 +209,11 @@ impl Application {
     }
 
     fn remember(&self, key_digest: Digest32, key: StoredKey, now: Timestamp) -> Principal {
-        let principal = Principal { workspace_id: key.workspace_id, key_id: key.id, grant: key.grant };
+        let principal = Principal {
+            workspace_id: key.workspace_id,
+            key_id: key.id,
+            grant: key.grant,
+        };
         let entry = CachedKey {
             principal: principal.clone(),
             secret_hash: key.secret_hash,

@@ -13,6 +13,9 @@ impl Application {
     pub fn get_program(&self, who: &Principal, slug: &str) -> Result<Program, AppError> {
         who.require(Scope::ProgramsRead)?;
         let slug = Slug::parse(slug).map_err(|_| AppError::NotFound("program"))?;
-        self.ports.catalog.find_visible(&who.workspace_id, &slug)?.ok_or(AppError::NotFound("program"))
+        self.ports
+            .catalog
+            .find_visible(&who.workspace_id, &slug)?
+            .ok_or(AppError::NotFound("program"))
     }
 }

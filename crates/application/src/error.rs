@@ -35,7 +35,11 @@ pub enum Conflict {
     #[error("the instance is archived, which is terminal and read-only")]
     Archived,
     #[error("cannot move from {from} to {to}")]
-    InvalidTransition { from: Status, to: Status, allowed: &'static [Status] },
+    InvalidTransition {
+        from: Status,
+        to: Status,
+        allowed: &'static [Status],
+    },
     #[error("cannot activate: endDate {end_date} is in the past")]
     CannotActivate { end_date: Timestamp },
     #[error("the instance has enrollments; archive it instead")]
@@ -50,7 +54,9 @@ impl From<LifecycleError> for Conflict {
     fn from(error: LifecycleError) -> Self {
         match error {
             LifecycleError::Archived => Conflict::Archived,
-            LifecycleError::InvalidTransition { from, to, allowed } => Conflict::InvalidTransition { from, to, allowed },
+            LifecycleError::InvalidTransition { from, to, allowed } => {
+                Conflict::InvalidTransition { from, to, allowed }
+            }
             LifecycleError::CannotActivate { end_date } => Conflict::CannotActivate { end_date },
         }
     }

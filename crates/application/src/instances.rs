@@ -18,10 +18,17 @@ pub struct ListRequest {
 
 impl Application {
     /// Deploys the program `program_slug` in the caller's workspace.
-    pub fn create_instance(&self, who: &Principal, program_slug: &str, draft: InstanceDraft) -> Result<ProgramInstance, AppError> {
+    pub fn create_instance(
+        &self,
+        who: &Principal,
+        program_slug: &str,
+        draft: InstanceDraft,
+    ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
         if who.grant.is_restricted() {
-            return Err(AppError::Forbidden("a key restricted to some instances cannot create instances"));
+            return Err(AppError::Forbidden(
+                "a key restricted to some instances cannot create instances",
+            ));
         }
         let program = Slug::parse(program_slug)
             .ok()
@@ -29,14 +36,22 @@ impl Application {
             .transpose()?
             .flatten()
             .ok_or(AppError::NotFound("program"))?;
-        let id = InstanceId::parse(&self.ports.ids.new_id()).map_err(|error| AppError::Internal(Box::new(error)))?;
+        let id = InstanceId::parse(&self.ports.ids.new_id())
+            .map_err(|error| AppError::Internal(Box::new(error)))?;
         let now = self.ports.clock.now();
-        let (instance, event) = ProgramInstance::create(id, program.id, who.workspace_id.clone(), draft, now)
-            .map_err(AppError::Invalid)?;
-        let record = EventRecord { event, actor: Some(who.key_id.clone()), occurred_at: now };
+        let (instance, event) =
+            ProgramInstance::create(id, program.id, who.workspace_id.clone(), draft, now)
+                .map_err(AppError::Invalid)?;
+        let record = EventRecord {
+            event,
+            actor: Some(who.key_id.clone()),
+            occurred_at: now,
+        };
         match self.ports.instances.insert(&instance, &record) {
             Ok(()) => Ok(instance),
-            Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(instance.slug().to_string()))),
+            Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
+                instance.slug().to_string(),
+            ))),
             Err(other) => Err(other.into()),
         }
     }
@@ -48,45 +63,62 @@ impl Application {
     }
 
     fn load_instance(&self, who: &Principal, id: &InstanceId) -> Result<ProgramInstance, AppError> {
-        self.ports.instances.get(&who.workspace_id, id)?.ok_or(AppError::NotFound("program instance"))
+        self.ports
+            .instances
+            .get(&who.workspace_id, id)?
+            .ok_or(AppError::NotFound("program instance"))
     }
 
-    /// Applies a merge patch. With `if_match`, the instance must still be at that version;
-    /// without, a concurrent change is retried on the fresh state.
+    /// Applies a merge patch. With `if_match`, the instance must still be at one of those
+    /// versions; without, a concurrent change is retried on the fresh state.
     pub fn update_instance(
         &self,
         who: &Principal,
         id: &str,
         patch: InstancePatch,
-        if_match: Option<i64>,
+        if_match: Option<&[i64]>,
     ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
         let id = who.visible_instance(id)?;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.load_instance(who, &id)?;
-            if if_match.is_some_and(|version| version != current.version()) {
+            if if_match.is_some_and(|versions| !versions.contains(&current.version())) {
                 return Err(AppError::PreconditionFailed);
             }
             let now = self.ports.clock.now();
-            let outcome = current.apply(patch.clone(), now).map_err(|error| match error {
-                PatchError::Invalid(violations) => AppError::Invalid(violations),
-                PatchError::Lifecycle(lifecycle) => AppError::Conflict(lifecycle.into()),
-            })?;
+            let outcome = current
+                .apply(patch.clone(), now)
+                .map_err(|error| match error {
+                    PatchError::Invalid(violations) => AppError::Invalid(violations),
+                    PatchError::Lifecycle(lifecycle) => AppError::Conflict(lifecycle.into()),
+                })?;
             if !outcome.changed() {
                 return Ok(outcome.instance);
             }
             let records: Vec<_> = outcome
                 .events
                 .into_iter()
-                .map(|event| EventRecord { event, actor: Some(who.key_id.clone()), occurred_at: now })
+                .map(|event| EventRecord {
+                    event,
+                    actor: Some(who.key_id.clone()),
+                    occurred_at: now,
+                })
                 .collect();
-            match self.ports.instances.update(&outcome.instance, current.version(), &records) {
+            match self
+                .ports
+                .instances
+                .update(&outcome.instance, current.version(), &records)
+            {
                 Ok(()) => return Ok(outcome.instance),
-                Err(StoreError::VersionConflict) if if_match.is_some() => return Err(AppError::PreconditionFailed),
+                Err(StoreError::VersionConflict) if if_match.is_some() => {
+                    return Err(AppError::PreconditionFailed);
+                }
                 Err(StoreError::VersionConflict) => continue,
                 Err(StoreError::NotFound) => return Err(AppError::NotFound("program instance")),
                 Err(StoreError::SlugTaken) => {
-                    return Err(AppError::Conflict(Conflict::SlugTaken(outcome.instance.slug().to_string())));
+                    return Err(AppError::Conflict(Conflict::SlugTaken(
+                        outcome.instance.slug().to_string(),
+                    )));
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -105,20 +137,38 @@ impl Application {
         }
     }
 
-    pub fn list_instances(&self, who: &Principal, request: ListRequest) -> Result<Page<ProgramInstance>, AppError> {
+    pub fn list_instances(
+        &self,
+        who: &Principal,
+        request: ListRequest,
+    ) -> Result<Page<ProgramInstance>, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
         let mut filter = request.filter;
         if let Some(visible) = who.grant.instances() {
             filter.only_ids = Some(visible.iter().cloned().collect());
         }
-        Ok(self.ports.instances.list(&who.workspace_id, &filter, request.after.as_ref(), request.limit)?)
+        Ok(self.ports.instances.list(
+            &who.workspace_id,
+            &filter,
+            request.after.as_ref(),
+            request.limit,
+        )?)
     }
 
     /// The instance's history, oldest first.
-    pub fn instance_events(&self, who: &Principal, id: &str, after: Option<i64>, limit: usize) -> Result<Page<StoredEvent>, AppError> {
+    pub fn instance_events(
+        &self,
+        who: &Principal,
+        id: &str,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page<StoredEvent>, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
         let id = who.visible_instance(id)?;
         self.load_instance(who, &id)?;
-        Ok(self.ports.instances.events(&who.workspace_id, &id, after, limit)?)
+        Ok(self
+            .ports
+            .instances
+            .events(&who.workspace_id, &id, after, limit)?)
     }
 }

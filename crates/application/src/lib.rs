@@ -22,7 +22,10 @@ pub use principal::Principal;
 pub use system::{CuidGenerator, SystemClock};
 
 use auth::Authenticator;
-use ports::{Clock, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog, WorkspaceDirectory};
+use ports::{
+    Clock, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog,
+    WorkspaceDirectory,
+};
 
 /// The adapters the application runs on.
 #[derive(Clone)]
@@ -50,7 +53,10 @@ pub struct Application {
 
 impl Application {
     pub fn new(ports: Ports, key_cache: KeyCacheSettings) -> Self {
-        Self { authenticator: Authenticator::new(key_cache), ports }
+        Self {
+            authenticator: Authenticator::new(key_cache),
+            ports,
+        }
     }
 
     /// The idempotency records, for the HTTP adapter that keys requests on them.

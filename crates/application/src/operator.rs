@@ -2,13 +2,13 @@
 //! calls are trusted (whoever runs them owns the database) and take no principal.
 
 use domain::{
-    ApiKeyId, Description, Grant, Name, Program, ProgramId, Slug, Timestamp, Violation, Visibility, Workspace,
-    WorkspaceId,
+    ApiKeyId, Description, Grant, Name, Program, ProgramId, Slug, Timestamp, Violation, Visibility,
+    Workspace, WorkspaceId,
 };
 use ports::{StoreError, StoredKey};
 
 use crate::auth::generate_key;
-use crate::{AppError, ApiKeySecret, Application, Conflict};
+use crate::{ApiKeySecret, AppError, Application, Conflict};
 
 /// A key to mint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,15 +33,26 @@ pub struct ProgramRequest {
 const PREFIX_ATTEMPTS: usize = 3;
 
 impl Application {
-    pub fn create_workspace(&self, name: Name, id: Option<WorkspaceId>) -> Result<Workspace, AppError> {
+    pub fn create_workspace(
+        &self,
+        name: Name,
+        id: Option<WorkspaceId>,
+    ) -> Result<Workspace, AppError> {
         let id = match id {
             Some(id) => id,
-            None => WorkspaceId::parse(&self.ports.ids.new_id()).map_err(|error| AppError::Internal(Box::new(error)))?,
+            None => WorkspaceId::parse(&self.ports.ids.new_id())
+                .map_err(|error| AppError::Internal(Box::new(error)))?,
         };
-        let workspace = Workspace { id, name, created_at: self.ports.clock.now() };
+        let workspace = Workspace {
+            id,
+            name,
+            created_at: self.ports.clock.now(),
+        };
         match self.ports.workspaces.insert(&workspace) {
             Ok(()) => Ok(workspace),
-            Err(StoreError::Duplicate) => Err(AppError::Conflict(Conflict::AlreadyExists("workspace"))),
+            Err(StoreError::Duplicate) => {
+                Err(AppError::Conflict(Conflict::AlreadyExists("workspace")))
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -53,7 +64,8 @@ impl Application {
     pub fn create_program(&self, request: ProgramRequest) -> Result<Program, AppError> {
         let id = match request.id {
             Some(id) => id,
-            None => ProgramId::parse(&self.ports.ids.new_id()).map_err(|error| AppError::Internal(Box::new(error)))?,
+            None => ProgramId::parse(&self.ports.ids.new_id())
+                .map_err(|error| AppError::Internal(Box::new(error)))?,
         };
         let program = Program {
             id,
@@ -65,7 +77,9 @@ impl Application {
         };
         match self.ports.catalog.insert(&program) {
             Ok(()) => Ok(program),
-            Err(StoreError::Duplicate) => Err(AppError::Conflict(Conflict::AlreadyExists("program"))),
+            Err(StoreError::Duplicate) => {
+                Err(AppError::Conflict(Conflict::AlreadyExists("program")))
+            }
             Err(StoreError::NotFound) => Err(AppError::NotFound("workspace")),
             Err(other) => Err(other.into()),
         }
@@ -76,10 +90,16 @@ impl Application {
         let now = self.ports.clock.now();
         if request.expires_at.is_some_and(|expiry| expiry <= now) {
             return Err(AppError::Invalid(
-                Violation::new("/expiresAt", "in_the_past", "expiresAt must be in the future").into(),
+                Violation::new(
+                    "/expiresAt",
+                    "in_the_past",
+                    "expiresAt must be in the future",
+                )
+                .into(),
             ));
         }
-        let id = ApiKeyId::parse(&self.ports.ids.new_id()).map_err(|error| AppError::Internal(Box::new(error)))?;
+        let id = ApiKeyId::parse(&self.ports.ids.new_id())
+            .map_err(|error| AppError::Internal(Box::new(error)))?;
         for _ in 0..PREFIX_ATTEMPTS {
             let (secret, prefix, secret_hash) = generate_key()?;
             let key = StoredKey {
@@ -104,8 +124,16 @@ impl Application {
     }
 
     /// Revokes a key: at once in this process, within the key cache's TTL elsewhere.
-    pub fn revoke_key(&self, workspace: Option<&WorkspaceId>, id: &ApiKeyId) -> Result<StoredKey, AppError> {
-        let revoked = match self.ports.keys.revoke(workspace, id, self.ports.clock.now()) {
+    pub fn revoke_key(
+        &self,
+        workspace: Option<&WorkspaceId>,
+        id: &ApiKeyId,
+    ) -> Result<StoredKey, AppError> {
+        let revoked = match self
+            .ports
+            .keys
+            .revoke(workspace, id, self.ports.clock.now())
+        {
             Ok(key) => key,
             Err(StoreError::NotFound) => return Err(AppError::NotFound("key")),
             Err(other) => return Err(other.into()),

@@ -14,7 +14,11 @@ impl Principal {
     /// # Errors
     /// `MissingScope` naming the scope when the key lacks it.
     pub fn require(&self, scope: Scope) -> Result<(), AppError> {
-        if self.grant.allows(scope) { Ok(()) } else { Err(AppError::MissingScope(scope)) }
+        if self.grant.allows(scope) {
+            Ok(())
+        } else {
+            Err(AppError::MissingScope(scope))
+        }
     }
 
     /// Parses an instance id from a path and checks that this key may see it; an invisible

@@ -6,7 +6,11 @@ use crate::StoreError;
 pub trait ProgramCatalog: Send + Sync {
     /// The program with this slug when it is public or shared with `workspace`; `None`
     /// otherwise, exactly as for a slug that does not exist.
-    fn find_visible(&self, workspace: &WorkspaceId, slug: &Slug) -> Result<Option<Program>, StoreError>;
+    fn find_visible(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &Slug,
+    ) -> Result<Option<Program>, StoreError>;
 
     /// Every program visible to `workspace`, ordered by slug.
     fn list_visible(&self, workspace: &WorkspaceId) -> Result<Vec<Program>, StoreError>;

@@ -41,7 +41,12 @@ pub trait IdempotencyStore: Send + Sync {
     ) -> Result<IdempotencyClaim, StoreError>;
 
     /// Stores the response of a claimed key.
-    fn complete(&self, workspace: &WorkspaceId, key: &str, response: &StoredResponse) -> Result<(), StoreError>;
+    fn complete(
+        &self,
+        workspace: &WorkspaceId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
 
     /// Gives a claimed key up, so that a retry runs again (e.g. after a server fault).
     fn release(&self, workspace: &WorkspaceId, key: &str) -> Result<(), StoreError>;

@@ -1,4 +1,6 @@
-use domain::{ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId};
+use domain::{
+    ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId,
+};
 use serde_json::Value;
 
 use crate::StoreError;
@@ -61,7 +63,11 @@ pub trait InstanceStore: Send + Sync {
     fn insert(&self, instance: &ProgramInstance, event: &EventRecord) -> Result<(), StoreError>;
 
     /// The instance with this id in this workspace; `None` for an id of another workspace.
-    fn get(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<Option<ProgramInstance>, StoreError>;
+    fn get(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<ProgramInstance>, StoreError>;
 
     /// Replaces the stored instance, which must be at `expected_version`, and appends the
     /// events, atomically.
@@ -69,7 +75,12 @@ pub trait InstanceStore: Send + Sync {
     /// # Errors
     /// MUST return `VersionConflict` when the stored version differs (nothing written),
     /// `NotFound` when the instance is gone, `SlugTaken` when the new slug is used.
-    fn update(&self, instance: &ProgramInstance, expected_version: i64, events: &[EventRecord]) -> Result<(), StoreError>;
+    fn update(
+        &self,
+        instance: &ProgramInstance,
+        expected_version: i64,
+        events: &[EventRecord],
+    ) -> Result<(), StoreError>;
 
     /// Deletes the instance and its history.
     ///

@@ -52,8 +52,18 @@ pub trait KeyStore: Send + Sync {
     ///
     /// # Errors
     /// MUST return `NotFound` when there is no such key.
-    fn revoke(&self, workspace: Option<&WorkspaceId>, id: &ApiKeyId, at: Timestamp) -> Result<StoredKey, StoreError>;
+    fn revoke(
+        &self,
+        workspace: Option<&WorkspaceId>,
+        id: &ApiKeyId,
+        at: Timestamp,
+    ) -> Result<StoredKey, StoreError>;
 
     /// The workspace's keys, newest first, after the key `after`.
-    fn list(&self, workspace: &WorkspaceId, after: Option<&ApiKeyId>, limit: usize) -> Result<Page<StoredKey>, StoreError>;
+    fn list(
+        &self,
+        workspace: &WorkspaceId,
+        after: Option<&ApiKeyId>,
+        limit: usize,
+    ) -> Result<Page<StoredKey>, StoreError>;
 }

@@ -14,6 +14,8 @@ mod system;
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
-pub use instances::{EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent};
+pub use instances::{
+    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent,
+};
 pub use keys::{KeyStore, NewKey, StoredKey};
 pub use system::{Clock, IdGenerator};

@@ -1,1 +1,107 @@
-fn main() {}
+//! `program-instances`: the API server and its operator commands.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use application::Application;
+use clap::Parser;
+use server::cli::{
+    self, Cli, Command, CommandError, KeyCommand, ProgramArgs, ProgramCommand, ServeArgs,
+    WorkspaceCommand,
+};
+use server::config::Settings;
+use server::storage::Storage;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let started = Instant::now();
+    let settings =
+        Settings::from_env(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
+    let storage = Storage::open(&settings).map_err(|e| e.to_string())?;
+    let applied = storage.migrate().map_err(|e| e.to_string())?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    let command = cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::from_env_or_default()));
+    let app = || Application::new(storage.ports(), settings.key_cache);
+    let output = match command {
+        Command::Serve(args) => return serve(&args, &storage, &settings, started),
+        Command::Migrate => Ok(serde_json::json!({ "applied": applied })),
+        Command::Init => cli::init(&app()),
+        Command::Workspaces(WorkspaceCommand::Create { name, id }) => {
+            cli::create_workspace(&app(), &name, id.as_deref())
+        }
+        Command::Keys(KeyCommand::Create {
+            workspace,
+            name,
+            scopes,
+            instances,
+            expires_in,
+        }) => cli::create_key(
+            &app(),
+            &workspace,
+            name,
+            scopes,
+            instances,
+            expires_in.as_deref(),
+        ),
+        Command::Keys(KeyCommand::Revoke { key_id }) => cli::revoke_key(&app(), &key_id),
+        Command::Programs(ProgramCommand::Create {
+            slug,
+            name,
+            description,
+            private,
+            share_with,
+            id,
+        }) => {
+            let args = ProgramArgs {
+                slug: &slug,
+                name: &name,
+                description: description.as_deref(),
+                private,
+                share_with,
+                id: id.as_deref(),
+            };
+            cli::create_program(&app(), args)
+        }
+    }
+    .map_err(|error: CommandError| error.to_string())?;
+    println!("{output}");
+    Ok(())
+}
+
+fn serve(
+    args: &ServeArgs,
+    storage: &Storage,
+    settings: &Settings,
+    started: Instant,
+) -> Result<(), String> {
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let server =
+            server::start_server(listener, storage, settings).map_err(|e| e.to_string())?;
+        tracing::info!(%address, startup_ms = started.elapsed().as_millis() as u64, "listening");
+        server.await.map_err(|e| e.to_string())
+    })
+}

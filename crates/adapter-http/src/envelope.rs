@@ -1,0 +1,116 @@
+//! The middleware every request passes through: it assigns the request id, opens the
+//! request's tracing span, turns any error response that is not yet a problem document
+//! (actix's own 400/404/413/…) into one, stamps `requestId` into every problem body, and
+//! records metrics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::HttpState;
+use crate::problem::{PROBLEM_JSON, generic_problem};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+fn acceptable_client_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| text.to_owned())
+}
+
+fn generate_id() -> String {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    format!("{micros:x}-{:x}-{sequence:x}", std::process::id())
+}
+
+pub async fn envelope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(acceptable_client_id)
+        .unwrap_or_else(generate_id);
+    let state = req.app_data::<web::Data<HttpState>>().cloned();
+    let method = req.method().clone();
+    let span =
+        tracing::info_span!("request", %method, path = %req.path(), request_id = %request_id);
+
+    // Handlers and extractors turn their errors into responses; only a fault of the
+    // service chain itself arrives as `Err`, and actix renders that.
+    let response = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    let mut response = if response.status().as_u16() >= 400 {
+        as_problem(response, &request_id).await
+    } else {
+        response
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe(method.as_str(), &route, status, elapsed);
+    }
+    span.in_scope(
+        || tracing::info!(status, route = %route, micros = elapsed.as_micros() as u64, "served"),
+    );
+    Ok(response)
+}
+
+/// Rewrites an error response's body into a problem document carrying `requestId`.
+async fn as_problem(
+    response: ServiceResponse<BoxBody>,
+    request_id: &str,
+) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    let (request, response) = response.into_parts();
+    let (mut head, body) = response.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
+    let mut problem = if is_problem {
+        serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| generic_problem(status))
+    } else {
+        generic_problem(status)
+    };
+    if let Value::Object(members) = &mut problem {
+        members.insert("requestId".into(), Value::String(request_id.to_owned()));
+    }
+    head.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    let head = head.set_body(BoxBody::new(problem.to_string()));
+    ServiceResponse::new(request, head)
+}

@@ -1,0 +1,410 @@
+//! The one translation of errors into `application/problem+json` (RFC 9457) responses.
+//! `requestId` is added to every problem body by the envelope middleware.
+
+use std::fmt;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use application::{AppError, Conflict};
+use domain::Violations;
+use serde_json::{Map, Value, json};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+const TYPE_BASE: &str = "https://program-instances.dev/problems/";
+
+/// Everything a request can fail with, at the HTTP edge.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    MalformedJson(String),
+    UnsupportedMediaType(&'static str),
+    /// Bad query parameters; the violations' pointers name parameters (`/limit`).
+    InvalidQuery(Violations),
+    InvalidHeader {
+        name: &'static str,
+        message: &'static str,
+    },
+    IdempotencyMismatch,
+    IdempotencyInProgress,
+    RouteNotFound,
+    MethodNotAllowed(&'static [Method]),
+    /// A failure of the HTTP machinery itself; the detail goes to the log only.
+    Internal(String),
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError::App(error)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.status())
+    }
+}
+
+/// A problem document ready to send or to store for idempotent replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Value,
+}
+
+fn violations_json(violations: &Violations, location: &str) -> Value {
+    violations
+        .iter()
+        .map(|violation| {
+            let place = if location == "parameter" {
+                Value::String(violation.pointer.trim_start_matches('/').to_owned())
+            } else {
+                Value::String(violation.pointer.clone())
+            };
+            json!({ location: place, "code": violation.code, "message": violation.message })
+        })
+        .collect()
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::App(error) => match error {
+                AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                AppError::MissingScope(_) | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InvalidQuery(_)
+            | ApiError::InvalidHeader { .. }
+            | ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::App(error) => match error {
+                AppError::Unauthenticated => "unauthenticated",
+                AppError::MissingScope(_) => "missing_scope",
+                AppError::Forbidden(_) => "forbidden",
+                AppError::NotFound(_) => "not_found",
+                AppError::Invalid(_) => "validation_failed",
+                AppError::Conflict(conflict) => match conflict {
+                    Conflict::SlugTaken(_) => "slug_taken",
+                    Conflict::Archived => "archived",
+                    Conflict::InvalidTransition { .. } => "invalid_transition",
+                    Conflict::CannotActivate { .. } => "cannot_activate",
+                    Conflict::HasEnrollments => "has_enrollments",
+                    Conflict::ConcurrentUpdate => "concurrent_update",
+                    Conflict::AlreadyExists(_) => "already_exists",
+                },
+                AppError::PreconditionFailed => "precondition_failed",
+                AppError::Unavailable(_) => "unavailable",
+                AppError::Internal(_) => "internal",
+            },
+            ApiError::MalformedJson(_) => "invalid_json",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidHeader { .. } => "invalid_header",
+            ApiError::IdempotencyMismatch => "idempotency_mismatch",
+            ApiError::IdempotencyInProgress => "idempotency_in_progress",
+            ApiError::RouteNotFound => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::App(AppError::Unavailable(_)) => {
+                "the service is temporarily unavailable; retry shortly".to_owned()
+            }
+            ApiError::App(AppError::Internal(_)) | ApiError::Internal(_) => {
+                "an unexpected error occurred; it has been logged".to_owned()
+            }
+            ApiError::App(error) => error.to_string(),
+            ApiError::MalformedJson(reason) => format!("the body is not valid JSON: {reason}"),
+            ApiError::UnsupportedMediaType(expected) => {
+                format!("the body must be sent with Content-Type: {expected}")
+            }
+            ApiError::InvalidQuery(violations) => {
+                let count = violations.len();
+                format!(
+                    "{count} query parameter{} invalid",
+                    if count == 1 { " is" } else { "s are" }
+                )
+            }
+            ApiError::InvalidHeader { name, message } => format!("{name}: {message}"),
+            ApiError::IdempotencyMismatch => {
+                "this Idempotency-Key was used for a different request; use a new key".to_owned()
+            }
+            ApiError::IdempotencyInProgress => {
+                "a request with this Idempotency-Key is still being processed; retry shortly"
+                    .to_owned()
+            }
+            ApiError::RouteNotFound => "no resource lives at this path".to_owned(),
+            ApiError::MethodNotAllowed(allowed) => {
+                let names: Vec<_> = allowed.iter().map(Method::as_str).collect();
+                format!("this resource allows {}", names.join(", "))
+            }
+        }
+    }
+
+    /// The problem document and the headers that go with it.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let code = self.code();
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            Value::String(format!("{TYPE_BASE}{}", code.replace('_', "-"))),
+        );
+        body.insert(
+            "title".into(),
+            Value::String(status.canonical_reason().unwrap_or("Error").to_owned()),
+        );
+        body.insert("status".into(), Value::from(status.as_u16()));
+        body.insert("detail".into(), Value::String(self.detail()));
+        body.insert("code".into(), Value::String(code.to_owned()));
+        let mut headers = Vec::new();
+        match self {
+            ApiError::App(AppError::Invalid(violations)) => {
+                body.insert("title".into(), Value::String("Request is invalid".into()));
+                body.insert("errors".into(), violations_json(violations, "pointer"));
+            }
+            ApiError::InvalidQuery(violations) => {
+                body.insert("title".into(), Value::String("Request is invalid".into()));
+                body.insert("errors".into(), violations_json(violations, "parameter"));
+            }
+            ApiError::App(AppError::MissingScope(scope)) => {
+                body.insert(
+                    "requiredScope".into(),
+                    Value::String(scope.as_str().to_owned()),
+                );
+            }
+            ApiError::App(AppError::Conflict(Conflict::InvalidTransition {
+                from,
+                to,
+                allowed,
+            })) => {
+                body.insert("from".into(), Value::String(from.as_str().to_owned()));
+                body.insert("to".into(), Value::String(to.as_str().to_owned()));
+                body.insert(
+                    "allowed".into(),
+                    allowed.iter().map(|s| s.as_str()).collect(),
+                );
+            }
+            ApiError::App(AppError::Unauthenticated) => {
+                headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::App(AppError::Unavailable(_)) => {
+                headers.push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                let names: Vec<_> = allowed.iter().map(Method::as_str).collect();
+                if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+                    headers.push((header::ALLOW, value));
+                }
+            }
+            _ => {}
+        }
+        Problem {
+            status,
+            headers,
+            body: Value::Object(body),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            ApiError::App(AppError::Internal(source)) => {
+                tracing::error!(error = %error_chain(source.as_ref()), "request failed");
+            }
+            ApiError::App(AppError::Unavailable(source)) => {
+                tracing::warn!(error = %error_chain(source), "storage unavailable");
+            }
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            _ => {}
+        }
+    }
+}
+
+/// An error and all its causes on one line, for the log.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl Problem {
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type(PROBLEM_JSON);
+        for (name, value) in self.headers {
+            response.insert_header((name, value));
+        }
+        response.body(self.body.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        self.problem().into_response()
+    }
+}
+
+/// The problem for a framework response that is an error but not yet a problem document
+/// (e.g. actix's own 413 for an oversized body).
+pub fn generic_problem(status: StatusCode) -> Value {
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        status if status.is_server_error() => "internal",
+        _ => "error",
+    };
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than the 1 MiB limit".to_owned(),
+        status if status.is_server_error() => {
+            "an unexpected error occurred; it has been logged".to_owned()
+        }
+        status => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    json!({
+        "type": format!("{TYPE_BASE}{}", code.replace('_', "-")),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{Scope, Status, Violation};
+
+    fn status_and_code(error: ApiError) -> (u16, &'static str) {
+        (error.status().as_u16(), error.code())
+    }
+
+    #[test]
+    fn app_errors_map_to_their_statuses() {
+        assert_eq!(
+            status_and_code(AppError::Unauthenticated.into()),
+            (401, "unauthenticated")
+        );
+        assert_eq!(
+            status_and_code(AppError::MissingScope(Scope::ProgramsRead).into()),
+            (403, "missing_scope")
+        );
+        assert_eq!(
+            status_and_code(AppError::NotFound("program").into()),
+            (404, "not_found")
+        );
+        assert_eq!(
+            status_and_code(AppError::Invalid(Violations::new()).into()),
+            (422, "validation_failed")
+        );
+        assert_eq!(
+            status_and_code(AppError::PreconditionFailed.into()),
+            (412, "precondition_failed")
+        );
+        assert_eq!(
+            status_and_code(AppError::Conflict(Conflict::Archived).into()),
+            (409, "archived")
+        );
+        assert_eq!(
+            status_and_code(AppError::Conflict(Conflict::HasEnrollments).into()),
+            (409, "has_enrollments")
+        );
+        assert_eq!(
+            status_and_code(AppError::Conflict(Conflict::SlugTaken("a".into())).into()),
+            (409, "slug_taken")
+        );
+        assert_eq!(
+            status_and_code(AppError::Internal("boom".into()).into()),
+            (500, "internal")
+        );
+    }
+
+    #[test]
+    fn server_faults_never_leak_their_cause() {
+        let problem = ApiError::App(AppError::Internal(
+            "relation \"secret_table\" does not exist".into(),
+        ))
+        .problem();
+        assert!(!problem.body.to_string().contains("secret_table"));
+    }
+
+    #[test]
+    fn unauthenticated_carries_the_bearer_challenge() {
+        let problem = ApiError::App(AppError::Unauthenticated).problem();
+        assert_eq!(
+            problem.headers,
+            [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))]
+        );
+    }
+
+    #[test]
+    fn validation_problems_list_pointers_and_parameters() {
+        let violations: Violations = Violation::new(
+            "/endDate",
+            "before_start",
+            "endDate must be after startDate",
+        )
+        .into();
+        let body = ApiError::App(AppError::Invalid(violations.clone()))
+            .problem()
+            .body;
+        assert_eq!(body["errors"][0]["pointer"], "/endDate");
+        assert_eq!(body["detail"], "1 field is invalid");
+        let query = ApiError::InvalidQuery(violations).problem().body;
+        assert_eq!(query["errors"][0]["parameter"], "endDate");
+    }
+
+    #[test]
+    fn invalid_transitions_list_the_allowed_targets() {
+        let conflict = Conflict::InvalidTransition {
+            from: Status::Active,
+            to: Status::Active,
+            allowed: &[Status::Inactive],
+        };
+        let body = ApiError::App(AppError::Conflict(conflict)).problem().body;
+        assert_eq!(body["allowed"], json!(["inactive"]));
+    }
+
+    #[test]
+    fn method_not_allowed_names_the_allowed_methods() {
+        let problem = ApiError::MethodNotAllowed(&[Method::GET, Method::PATCH]).problem();
+        assert_eq!(
+            problem.headers,
+            [(header::ALLOW, HeaderValue::from_static("GET, PATCH"))]
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! The route table.
+
+mod catalog;
+mod instances;
+mod operations;
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, Resource, web};
+
+use crate::problem::ApiError;
+
+/// A resource that answers 405 with `Allow` for methods it does not serve.
+fn resource(path: &str, allowed: &'static [Method]) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allowed))
+    }))
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/healthz", &[Method::GET]).route(web::get().to(operations::healthz)))
+        .service(resource("/readyz", &[Method::GET]).route(web::get().to(operations::readyz)))
+        .service(resource("/metrics", &[Method::GET]).route(web::get().to(operations::metrics)))
+        .service(resource("/programs", &[Method::GET]).route(web::get().to(catalog::list)))
+        .service(
+            resource("/programs/{programSlug}", &[Method::GET]).route(web::get().to(catalog::get)),
+        )
+        .service(
+            resource("/programs/{programSlug}/instances", &[Method::POST])
+                .route(web::post().to(instances::create)),
+        )
+        .service(
+            resource("/programInstances", &[Method::GET]).route(web::get().to(instances::list)),
+        )
+        .service(
+            resource(
+                "/programInstances/{id}",
+                &[Method::GET, Method::PATCH, Method::DELETE],
+            )
+            .route(web::get().to(instances::get))
+            .route(web::patch().to(instances::update))
+            .route(web::delete().to(instances::delete)),
+        )
+        .service(
+            resource("/programInstances/{id}/events", &[Method::GET])
+                .route(web::get().to(instances::events)),
+        );
+}

@@ -1,0 +1,303 @@
+//! `/programs/{programSlug}/instances` and `/programInstances…`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use application::ListRequest;
+use domain::{InstanceId, ProgramId, ProgramInstance, Status, Timestamp};
+use ports::{InstanceCursor, InstanceFilter};
+use validator::Validate;
+
+use crate::HttpState;
+use crate::auth::Caller;
+use crate::blocking::run_blocking;
+use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
+use crate::idempotency::{Reply, idempotent};
+use crate::instance_body::{draft_from, patch_from};
+use crate::problem::ApiError;
+use crate::query::QueryParams;
+use crate::{cursor, views};
+
+fn etag(instance: &ProgramInstance) -> String {
+    format!("\"{}\"", instance.version())
+}
+
+fn instance_reply(status: StatusCode, instance: &ProgramInstance, now: Timestamp) -> Reply {
+    Reply::json(status, &views::instance(instance, now)).with_header(ETAG, &etag(instance))
+}
+
+pub async fn create(
+    state: Data<HttpState>,
+    caller: Caller,
+    req: HttpRequest,
+    slug: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let handle = || async {
+        let draft = draft_from(json_object(&req, &body, &[JSON])?)?;
+        let app = state.app.clone();
+        let (principal, slug) = (caller.0.clone(), slug.into_inner());
+        let instance = run_blocking(move || app.create_instance(&principal, &slug, draft)).await?;
+        let location = format!("/programInstances/{}", instance.id());
+        Ok(
+            instance_reply(StatusCode::CREATED, &instance, state.app.now())
+                .with_header(LOCATION, &location),
+        )
+    };
+    idempotent(state.clone(), &caller, &req, &body, handle).await
+}
+
+pub async fn get(
+    state: Data<HttpState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let app = state.app.clone();
+    let instance = run_blocking(move || app.get_instance(&caller.0, &id)).await?;
+    Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
+}
+
+/// `If-Match`: `None` for no condition (or `*`); otherwise the versions it names. Weak or
+/// malformed tags never match, as RFC 9110's strong comparison requires.
+fn if_match(req: &HttpRequest) -> Option<Vec<i64>> {
+    let value = req
+        .headers()
+        .get(IF_MATCH)?
+        .to_str()
+        .unwrap_or_default()
+        .trim();
+    if value == "*" {
+        return None;
+    }
+    Some(
+        value
+            .split(',')
+            .filter_map(|tag| {
+                tag.trim()
+                    .strip_prefix('"')?
+                    .strip_suffix('"')?
+                    .parse()
+                    .ok()
+            })
+            .collect(),
+    )
+}
+
+pub async fn update(
+    state: Data<HttpState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let patch = patch_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
+    let condition = if_match(&req);
+    let app = state.app.clone();
+    let instance =
+        run_blocking(move || app.update_instance(&caller.0, &id, patch, condition.as_deref()))
+            .await?;
+    Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
+}
+
+pub async fn delete(
+    state: Data<HttpState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let app = state.app.clone();
+    run_blocking(move || app.delete_instance(&caller.0, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Validate)]
+struct PageBounds {
+    #[validate(range(min = 1, max = 100))]
+    limit: Option<u32>,
+    #[validate(length(min = 1, max = 200))]
+    q: Option<String>,
+}
+
+const DEFAULT_LIMIT: u32 = 20;
+
+fn statuses(text: &str) -> Result<Vec<Status>, domain::instance::UnknownStatus> {
+    text.split(',').map(|s| s.trim().parse()).collect()
+}
+
+fn instance_cursor(text: &str) -> Option<InstanceCursor> {
+    let fields = cursor::decode(text)?;
+    let [micros, id] = fields.as_slice() else {
+        return None;
+    };
+    Some(InstanceCursor {
+        created_at: Timestamp::from_unix_micros(micros.parse().ok()?)?,
+        id: InstanceId::parse(id).ok()?,
+    })
+}
+
+fn list_request(query: &str) -> Result<ListRequest, ApiError> {
+    let mut params = QueryParams::parse(query)?;
+    let filter = InstanceFilter {
+        program_id: params.parsed("programId", ProgramId::parse),
+        statuses: params.parsed("status", statuses),
+        slug: params.take("slug"),
+        name_contains: None,
+        active_at: params.parsed("activeAt", Timestamp::parse),
+        created_after: params.parsed("createdAfter", Timestamp::parse),
+        created_before: params.parsed("createdBefore", Timestamp::parse),
+        only_ids: None,
+    };
+    let after = params.take("cursor").and_then(|text| {
+        let decoded = instance_cursor(&text);
+        if decoded.is_none() {
+            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
+        }
+        decoded
+    });
+    let bounds = PageBounds {
+        limit: params.number("limit"),
+        q: params.take("q"),
+    };
+    let bounds = params.finish(bounds)?;
+    Ok(ListRequest {
+        filter: InstanceFilter {
+            name_contains: bounds.q,
+            ..filter
+        },
+        after,
+        limit: bounds.limit.unwrap_or(DEFAULT_LIMIT) as usize,
+    })
+}
+
+pub async fn list(
+    state: Data<HttpState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let request = list_request(req.query_string())?;
+    let app = state.app.clone();
+    let page = run_blocking(move || app.list_instances(&caller.0, request)).await?;
+    let now = state.app.now();
+    let next_cursor = page
+        .has_more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|last| {
+            cursor::encode(&[
+                &last.created_at().unix_micros().to_string(),
+                last.id().as_str(),
+            ])
+        });
+    let data = page
+        .items
+        .iter()
+        .map(|instance| views::instance(instance, now))
+        .collect();
+    Ok(Reply::json(
+        StatusCode::OK,
+        &views::page(data, page.has_more, next_cursor),
+    )
+    .into_response())
+}
+
+#[derive(Debug, Validate)]
+struct EventBounds {
+    #[validate(range(min = 1, max = 100))]
+    limit: Option<u32>,
+}
+
+pub async fn events(
+    state: Data<HttpState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut params = QueryParams::parse(req.query_string())?;
+    let after = params.take("cursor").and_then(|text| {
+        let sequence = cursor::decode(&text).and_then(|fields| fields.first()?.parse::<i64>().ok());
+        if sequence.is_none() {
+            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
+        }
+        sequence
+    });
+    let bounds = EventBounds {
+        limit: params.number("limit"),
+    };
+    let bounds = params.finish(bounds)?;
+    let limit = bounds.limit.unwrap_or(DEFAULT_LIMIT) as usize;
+    let app = state.app.clone();
+    let instance_id = id.into_inner();
+    let page = {
+        let instance_id = instance_id.clone();
+        run_blocking(move || app.instance_events(&caller.0, &instance_id, after, limit)).await?
+    };
+    let next_cursor = page
+        .has_more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|last| cursor::encode(&[&last.sequence.to_string()]));
+    let data = page
+        .items
+        .iter()
+        .map(|event| views::event(&instance_id, event))
+        .collect();
+    Ok(Reply::json(
+        StatusCode::OK,
+        &views::page(data, page.has_more, next_cursor),
+    )
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parameters(error: ApiError) -> Vec<(String, &'static str)> {
+        match error {
+            ApiError::InvalidQuery(violations) => violations
+                .into_iter()
+                .map(|v| (v.pointer, v.code))
+                .collect(),
+            other => panic!("expected an invalid query, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_parameters_are_parsed() {
+        let request =
+            list_request("status=active,inactive&limit=5&q=nyc&activeAt=2023-06-01T00:00:00Z")
+                .unwrap();
+        assert_eq!(request.limit, 5);
+        assert_eq!(
+            request.filter.statuses,
+            Some(vec![Status::Active, Status::Inactive])
+        );
+        assert_eq!(request.filter.name_contains.as_deref(), Some("nyc"));
+        assert!(request.filter.active_at.is_some());
+        assert_eq!(list_request("").unwrap().limit, 20);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let found = parameters(
+            list_request("limit=0&status=paused&colour=red&cursor=abc&limit=2").unwrap_err(),
+        );
+        assert_eq!(
+            found,
+            [
+                ("/status".to_owned(), "invalid_value"),
+                ("/cursor".to_owned(), "invalid_cursor"),
+                ("/limit".to_owned(), "duplicate_parameter"),
+                ("/colour".to_owned(), "unknown_parameter"),
+            ]
+        );
+        assert_eq!(
+            parameters(list_request("limit=101").unwrap_err()),
+            [("/limit".to_owned(), "out_of_range")]
+        );
+        assert_eq!(
+            parameters(list_request("limit=ten").unwrap_err()),
+            [("/limit".to_owned(), "invalid_type")]
+        );
+    }
+}

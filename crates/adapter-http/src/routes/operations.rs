@@ -1,0 +1,25 @@
+//! `/healthz`, `/readyz`, `/metrics`: for load balancers and monitoring, without a key.
+
+use actix_web::HttpResponse;
+use actix_web::web::Data;
+use serde_json::json;
+
+use crate::HttpState;
+use crate::blocking::run_blocking;
+use crate::problem::ApiError;
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
+    let app = state.app.clone();
+    run_blocking(move || app.check_ready()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+}
+
+pub async fn metrics(state: Data<HttpState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

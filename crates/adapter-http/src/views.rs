@@ -1,0 +1,85 @@
+//! JSON representations of domain values, as the API shows them.
+
+use domain::{Program, ProgramInstance, Timestamp, Workspace};
+use ports::{StoredEvent, StoredKey};
+use serde_json::{Value, json};
+
+fn optional<T: serde::Serialize>(value: Option<T>) -> Value {
+    value
+        .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null)
+}
+
+pub fn instance(instance: &ProgramInstance, now: Timestamp) -> Value {
+    json!({
+        "id": instance.id(),
+        "programId": instance.program_id(),
+        "workspaceId": instance.workspace_id(),
+        "name": instance.name(),
+        "description": optional(instance.description()),
+        "slug": instance.slug(),
+        "logoUrl": optional(instance.logo_url()),
+        "eligibilityCriteria": optional(instance.eligibility_criteria()),
+        "customTerms": optional(instance.custom_terms()),
+        "formConfig": optional(instance.form_config()),
+        "startDate": optional(instance.schedule().start()),
+        "endDate": optional(instance.schedule().end()),
+        "status": instance.status(),
+        "metadata": optional(instance.metadata()),
+        "version": instance.version(),
+        "acceptingEnrollments": instance.accepting_enrollments(now),
+        "createdAt": instance.created_at(),
+        "updatedAt": instance.updated_at(),
+    })
+}
+
+pub fn program(program: &Program) -> Value {
+    json!({
+        "id": program.id,
+        "slug": program.slug,
+        "name": program.name,
+        "description": optional(program.description.as_ref()),
+        "visibility": program.visibility.as_str(),
+        "createdAt": program.created_at,
+    })
+}
+
+pub fn event(instance_id: &str, event: &StoredEvent) -> Value {
+    let mut view = json!({
+        "id": event.sequence.to_string(),
+        "instanceId": instance_id,
+        "type": event.kind,
+        "actorKeyId": event.actor,
+        "occurredAt": event.occurred_at,
+    });
+    if let (Value::Object(view), Value::Object(data)) = (&mut view, &event.data) {
+        for (key, value) in data.iter().filter(|(key, _)| key.as_str() != "type") {
+            view.insert(key.clone(), value.clone());
+        }
+    }
+    view
+}
+
+/// A page of a list: `{ data, hasMore, nextCursor }`.
+pub fn page(data: Vec<Value>, has_more: bool, next_cursor: Option<String>) -> Value {
+    json!({ "data": data, "hasMore": has_more, "nextCursor": next_cursor })
+}
+
+pub fn workspace(workspace: &Workspace) -> Value {
+    json!({ "id": workspace.id, "name": workspace.name, "createdAt": workspace.created_at })
+}
+
+/// A key record: never its secret or hash, only the prefix that tells keys apart.
+pub fn key(key: &StoredKey) -> Value {
+    json!({
+        "id": key.id,
+        "workspaceId": key.workspace_id,
+        "name": key.name,
+        "prefix": format!("pik_{}", key.prefix),
+        "scopes": key.grant.scopes(),
+        "instances": key.grant.instances(),
+        "expiresAt": key.expires_at,
+        "revokedAt": key.revoked_at,
+        "createdAt": key.created_at,
+    })
+}

@@ -1,0 +1,55 @@
+//! The one place where database errors become port errors.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use ports::StoreError;
+
+pub(crate) fn translate(error: DieselError) -> StoreError {
+    match error {
+        DieselError::NotFound => StoreError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+            match info.constraint_name() {
+                Some("program_instances_slug_unique") => StoreError::SlugTaken,
+                _ => StoreError::Duplicate,
+            }
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StoreError::NotFound
+        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => StoreError::Unavailable(Box::new(error)),
+        other => StoreError::unexpected(other),
+    }
+}
+
+pub(crate) fn pool_unavailable(error: diesel::r2d2::PoolError) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+/// A stored value that no longer satisfies the domain's rules.
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::unexpected(format!("stored {what} is invalid: {detail}"))
+}
+
+/// The error of a transaction body: a database failure, or a port error decided inside.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Database(DieselError),
+    Store(StoreError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(error: DieselError) -> Self {
+        TxError::Database(error)
+    }
+}
+
+impl From<TxError> for StoreError {
+    fn from(error: TxError) -> Self {
+        match error {
+            TxError::Database(error) => translate(error),
+            TxError::Store(error) => error,
+        }
+    }
+}

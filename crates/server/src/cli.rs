@@ -1,0 +1,381 @@
+//! The operator command line. Every command that creates something prints one JSON object
+//! on stdout.
+
+use std::collections::BTreeSet;
+
+use application::{AppError, Application, KeyRequest, ProgramRequest};
+use clap::{Args, Parser, Subcommand};
+use domain::{
+    ApiKeyId, Description, Grant, InstanceId, Name, ProgramId, Scope, ScopeSet, Slug, Visibility,
+    WorkspaceId,
+};
+use serde_json::{Value, json};
+use time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "program-instances",
+    version,
+    about = "Utility and energy program instances: the API server and its operator tools"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API (the default): applies pending migrations, then serves.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Idempotent first run: a demo workspace, a small public catalog and a full key.
+    Init,
+    /// Manage workspaces (tenants).
+    #[command(subcommand)]
+    Workspaces(WorkspaceCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeyCommand),
+    /// Manage the program catalog.
+    #[command(subcommand)]
+    Programs(ProgramCommand),
+}
+
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND)]
+    pub bind: String,
+}
+
+impl ServeArgs {
+    /// What `serve` would get with no flags, for when no command is given at all.
+    pub fn from_env_or_default() -> Self {
+        Self {
+            bind: std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND.to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Choose the id (letters, digits, '_' or '-'); generated when omitted.
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key; its secret `key` is printed once and never again.
+    Create {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Comma-separated scopes; omitted means a full key.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Option<Vec<String>>,
+        /// Comma-separated program instance ids the key is restricted to.
+        #[arg(long, value_delimiter = ',')]
+        instances: Option<Vec<String>>,
+        /// Lifetime such as 30d, 12h, 15m or 90s.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Revoke a key.
+    Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCommand {
+    /// Add a program to the catalog.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Visible only to the workspaces in --share-with.
+        #[arg(long, requires = "share_with")]
+        private: bool,
+        #[arg(long, value_delimiter = ',')]
+        share_with: Option<Vec<String>>,
+        /// Choose the id; generated when omitted.
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+/// A command's failure, printed on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", describe(.0))]
+    App(#[from] AppError),
+}
+
+fn describe(error: &AppError) -> String {
+    match error {
+        AppError::Invalid(violations) => {
+            let lines: Vec<_> = violations.iter().map(ToString::to_string).collect();
+            format!("invalid: {}", lines.join("; "))
+        }
+        AppError::Internal(source) => format!("internal error: {source}"),
+        AppError::Unavailable(source) => format!("storage unavailable: {source}"),
+        other => other.to_string(),
+    }
+}
+
+fn usage(what: &str, error: impl std::fmt::Display) -> CommandError {
+    CommandError::Usage(format!("{what}: {error}"))
+}
+
+/// Parses `30d`, `12h`, `15m` or `90s`.
+pub fn parse_lifetime(text: &str) -> Result<Duration, CommandError> {
+    let invalid = || {
+        CommandError::Usage(format!(
+            "--expires-in {text:?}: use a number with s, m, h or d, e.g. 30d"
+        ))
+    };
+    let split = text.len().checked_sub(1).ok_or_else(invalid)?;
+    let (count, unit) = text.split_at(split);
+    let count: i64 = count.parse().ok().filter(|n| *n > 0).ok_or_else(invalid)?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    count
+        .checked_mul(seconds)
+        .map(Duration::seconds)
+        .ok_or_else(invalid)
+}
+
+fn grant(
+    scopes: Option<Vec<String>>,
+    instances: Option<Vec<String>>,
+) -> Result<Grant, CommandError> {
+    let scopes = match scopes {
+        None => ScopeSet::full(),
+        Some(names) => names
+            .iter()
+            .map(|name| name.trim().parse::<Scope>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| usage("--scopes", e))?,
+    };
+    let instances = instances
+        .map(|ids| {
+            ids.iter()
+                .map(|id| InstanceId::parse(id.trim()))
+                .collect::<Result<BTreeSet<_>, _>>()
+        })
+        .transpose()
+        .map_err(|e| usage("--instances", e))?;
+    Ok(Grant::new(scopes, instances))
+}
+
+pub fn create_workspace(
+    app: &Application,
+    name: &str,
+    id: Option<&str>,
+) -> Result<Value, CommandError> {
+    let name = Name::parse(name).map_err(|e| usage("--name", e))?;
+    let id = id
+        .map(WorkspaceId::parse)
+        .transpose()
+        .map_err(|e| usage("--id", e))?;
+    Ok(adapter_http::views::workspace(
+        &app.create_workspace(name, id)?,
+    ))
+}
+
+pub fn create_key(
+    app: &Application,
+    workspace: &str,
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    instances: Option<Vec<String>>,
+    expires_in: Option<&str>,
+) -> Result<Value, CommandError> {
+    let workspace_id = WorkspaceId::parse(workspace).map_err(|e| usage("--workspace", e))?;
+    let expires_at = match expires_in {
+        None => None,
+        Some(text) => {
+            let lifetime = parse_lifetime(text)?;
+            Some(
+                app.now()
+                    .checked_add(lifetime)
+                    .ok_or_else(|| usage("--expires-in", "too far in the future"))?,
+            )
+        }
+    };
+    let request = KeyRequest {
+        workspace_id,
+        name,
+        grant: grant(scopes, instances)?,
+        expires_at,
+    };
+    let (key, secret) = app.create_key(request)?;
+    let mut view = adapter_http::views::key(&key);
+    view["key"] = Value::String(secret.expose().to_owned());
+    Ok(view)
+}
+
+pub fn revoke_key(app: &Application, key_id: &str) -> Result<Value, CommandError> {
+    let id = ApiKeyId::parse(key_id).map_err(|e| usage("KEY_ID", e))?;
+    Ok(adapter_http::views::key(&app.revoke_key(None, &id)?))
+}
+
+#[derive(Debug)]
+pub struct ProgramArgs<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub private: bool,
+    pub share_with: Option<Vec<String>>,
+    pub id: Option<&'a str>,
+}
+
+pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value, CommandError> {
+    let visibility = if args.private {
+        let shared_with = args
+            .share_with
+            .unwrap_or_default()
+            .iter()
+            .map(|id| WorkspaceId::parse(id.trim()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| usage("--share-with", e))?;
+        Visibility::Private { shared_with }
+    } else if args.share_with.is_some() {
+        return Err(CommandError::Usage("--share-with needs --private".into()));
+    } else {
+        Visibility::Public
+    };
+    let request = ProgramRequest {
+        id: args
+            .id
+            .map(ProgramId::parse)
+            .transpose()
+            .map_err(|e| usage("--id", e))?,
+        slug: Slug::parse(args.slug).map_err(|e| usage("--slug", e))?,
+        name: Name::parse(args.name).map_err(|e| usage("--name", e))?,
+        description: args
+            .description
+            .map(Description::parse)
+            .transpose()
+            .map_err(|e| usage("--description", e))?,
+        visibility,
+    };
+    Ok(adapter_http::views::program(&app.create_program(request)?))
+}
+
+const DEMO_WORKSPACE: &str = "ws_demo";
+const DEMO_CATALOG: [(&str, &str, &str, &str); 3] = [
+    (
+        "prog_battery_rebate",
+        "battery-rebate",
+        "Battery Rebate Program",
+        "Rebates for home battery storage.",
+    ),
+    (
+        "prog_ev_charging_rebate",
+        "ev-charging-rebate",
+        "EV Charging Rebate",
+        "Rebates for home EV chargers.",
+    ),
+    (
+        "prog_thermostat_dr",
+        "thermostat-demand-response",
+        "Thermostat Demand Response",
+        "Smart thermostat demand-response events.",
+    ),
+];
+
+/// Creates what is missing of the demo workspace and catalog; mints a full key only when
+/// the workspace is new (a secret cannot be shown twice).
+pub fn init(app: &Application) -> Result<Value, CommandError> {
+    let workspace_id =
+        WorkspaceId::parse(DEMO_WORKSPACE).map_err(|e| usage("demo workspace", e))?;
+    let existing = app.find_workspace(&workspace_id)?;
+    let first_run = existing.is_none();
+    let workspace = match existing {
+        Some(workspace) => adapter_http::views::workspace(&workspace),
+        None => create_workspace(app, "Demo Utility", Some(DEMO_WORKSPACE))?,
+    };
+    let mut programs = Vec::new();
+    for (id, slug, name, description) in DEMO_CATALOG {
+        let args = ProgramArgs {
+            slug,
+            name,
+            description: Some(description),
+            private: false,
+            share_with: None,
+            id: Some(id),
+        };
+        match create_program(app, args) {
+            Ok(program) => programs.push(program),
+            Err(CommandError::App(AppError::Conflict(_))) => {
+                programs.push(json!({ "id": id, "slug": slug, "name": name }))
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let key = if first_run {
+        create_key(
+            app,
+            DEMO_WORKSPACE,
+            Some("demo full key".into()),
+            None,
+            None,
+            None,
+        )?
+    } else {
+        Value::Null
+    };
+    let mut output = json!({ "workspace": workspace, "programs": programs, "apiKey": key });
+    if !first_run {
+        output["note"] = Value::String(format!(
+            "already initialised; mint another key with: program-instances keys create --workspace {DEMO_WORKSPACE}"
+        ));
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_parse_in_every_unit() {
+        assert_eq!(parse_lifetime("30d").unwrap(), Duration::days(30));
+        assert_eq!(parse_lifetime("12h").unwrap(), Duration::hours(12));
+        assert_eq!(parse_lifetime("15m").unwrap(), Duration::minutes(15));
+        assert_eq!(parse_lifetime("90s").unwrap(), Duration::seconds(90));
+        for bad in ["", "d", "0d", "-1d", "3w", "1.5h", "99999999999999999d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scopes_default_to_full_and_unknown_ones_are_refused() {
+        assert!(grant(None, None).unwrap().scopes().is_full());
+        let read = grant(Some(vec!["programInstances:read".into()]), None).unwrap();
+        assert!(
+            read.allows(Scope::ProgramInstancesRead) && !read.allows(Scope::ProgramInstancesWrite)
+        );
+        assert!(grant(Some(vec!["admin".into()]), None).is_err());
+        assert!(grant(None, Some(vec!["not-a-cuid".into()])).is_err());
+    }
+}

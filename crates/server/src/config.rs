@@ -1,0 +1,144 @@
+//! Typed configuration from the environment (and flags, applied by the CLI).
+
+use std::time::Duration as StdDuration;
+
+use application::KeyCacheSettings;
+use time::Duration;
+
+/// Where data lives, from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("DATABASE_URL must be set to postgres://USER@HOST:PORT/DATABASE (or postgresql://…)")]
+    MissingDatabaseUrl,
+    #[error(
+        "DATABASE_URL {0:?} is not supported: use postgres://USER@HOST:PORT/DATABASE (or postgresql://…)"
+    )]
+    UnsupportedDatabaseUrl(String),
+    #[error("{name} must be {expected}, got {value:?}")]
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(str::trim) {
+            None | Some("") => Err(ConfigError::MissingDatabaseUrl),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(DatabaseUrl::Postgres(url.to_owned()))
+            }
+            Some(other) => Err(ConfigError::UnsupportedDatabaseUrl(other.to_owned())),
+        }
+    }
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    pub workers: usize,
+    pub pool_size: u32,
+    pub pool_timeout: StdDuration,
+    pub key_cache: KeyCacheSettings,
+}
+
+fn number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    expected: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            expected,
+            value,
+        }),
+    }
+}
+
+impl Settings {
+    /// Reads `DATABASE_URL`, `WORKERS`, `DB_POOL_SIZE`, `DB_POOL_TIMEOUT_SECS` and
+    /// `KEY_CACHE_TTL_SECS` through `env`.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let ttl: u32 = number(&env, "KEY_CACHE_TTL_SECS", "a number of seconds", 5)?;
+        Ok(Self {
+            database: DatabaseUrl::parse(env("DATABASE_URL").as_deref())?,
+            workers: number(&env, "WORKERS", "a positive number", cores)?.max(1),
+            pool_size: number(&env, "DB_POOL_SIZE", "a positive number", 16)?.max(1),
+            pool_timeout: StdDuration::from_secs(number(
+                &env,
+                "DB_POOL_TIMEOUT_SECS",
+                "a number of seconds",
+                5,
+            )?),
+            key_cache: KeyCacheSettings {
+                ttl: Duration::seconds(i64::from(ttl)),
+                capacity: 10_000,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        let settings =
+            Settings::from_env(env(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/pi")]))
+                .unwrap();
+        assert_eq!(
+            settings.database,
+            DatabaseUrl::Postgres("postgres://postgres@127.0.0.1/pi".into())
+        );
+        assert_eq!(settings.pool_size, 16);
+    }
+
+    #[test]
+    fn other_urls_are_refused_with_the_accepted_forms() {
+        let error = Settings::from_env(env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(error.to_string().contains("postgres://"));
+        assert_eq!(
+            Settings::from_env(env(&[])).unwrap_err(),
+            ConfigError::MissingDatabaseUrl
+        );
+    }
+
+    #[test]
+    fn malformed_numbers_are_named() {
+        let error = Settings::from_env(env(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("WORKERS", "many"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            ConfigError::Invalid {
+                name: "WORKERS",
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,27 @@
+//! Configuration, wiring and the operator command line of `program-instances`. No business
+//! rules live here: it chooses adapters and plugs them into the application.
+
+pub mod cli;
+pub mod config;
+pub mod storage;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use adapter_http::{HttpState, Metrics};
+use application::Application;
+
+use crate::config::Settings;
+use crate::storage::Storage;
+
+/// Starts the API on `listener` over `storage` (already migrated).
+pub fn start_server(
+    listener: TcpListener,
+    storage: &Storage,
+    settings: &Settings,
+) -> std::io::Result<Server> {
+    let app = Arc::new(Application::new(storage.ports(), settings.key_cache));
+    let metrics = Metrics::with_gauges(storage.gauges());
+    adapter_http::serve(listener, HttpState { app, metrics }, settings.workers)
+}

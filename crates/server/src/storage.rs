@@ -1,0 +1,133 @@
+//! Chooses and opens the storage adapter named by `DATABASE_URL`.
+
+use std::sync::Arc;
+
+use adapter_http::metrics::GaugeReader;
+use adapter_postgres::{PgSettings, PgStore, SetupError};
+use application::{CuidGenerator, Ports, SystemClock};
+
+use crate::config::{DatabaseUrl, Settings};
+
+/// An opened storage adapter.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Postgres(PgStore),
+}
+
+impl Storage {
+    /// Opens the database named in the settings, creating a missing PostgreSQL database
+    /// when the server allows it (a first run needs no manual `createdb`).
+    pub fn open(settings: &Settings) -> Result<Self, SetupError> {
+        match &settings.database {
+            DatabaseUrl::Postgres(url) => {
+                let pg = PgSettings {
+                    url: url.clone(),
+                    max_connections: settings.pool_size,
+                    acquire_timeout: settings.pool_timeout,
+                };
+                let store = match PgStore::connect(&pg) {
+                    Ok(store) => store,
+                    Err(error) if error.to_string().contains("does not exist") => {
+                        create_missing_database(url)?;
+                        PgStore::connect(&pg)?
+                    }
+                    Err(error) => return Err(error),
+                };
+                Ok(Storage::Postgres(store))
+            }
+        }
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
+        match self {
+            Storage::Postgres(store) => store.migrate(),
+        }
+    }
+
+    pub fn ports(&self) -> Ports {
+        match self {
+            Storage::Postgres(store) => {
+                let store = Arc::new(store.clone());
+                Ports {
+                    instances: store.clone(),
+                    catalog: store.clone(),
+                    workspaces: store.clone(),
+                    keys: store.clone(),
+                    idempotency: store,
+                    clock: Arc::new(SystemClock),
+                    ids: Arc::new(CuidGenerator),
+                }
+            }
+        }
+    }
+
+    /// Pool gauges for `/metrics`.
+    pub fn gauges(&self) -> GaugeReader {
+        match self {
+            Storage::Postgres(store) => {
+                let store = store.clone();
+                Box::new(move || {
+                    let usage = store.pool_usage();
+                    vec![
+                        (
+                            "db_pool_connections",
+                            "Open database connections.",
+                            f64::from(usage.connections),
+                        ),
+                        (
+                            "db_pool_idle_connections",
+                            "Idle database connections.",
+                            f64::from(usage.idle),
+                        ),
+                        (
+                            "db_pool_max_connections",
+                            "The pool's size limit.",
+                            f64::from(usage.max),
+                        ),
+                    ]
+                })
+            }
+        }
+    }
+}
+
+/// Splits `postgres://…/NAME?…` into the URL of the server's `postgres` database and NAME.
+fn maintenance_url(url: &str) -> Option<(String, String)> {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let (server, name) = base.rsplit_once('/')?;
+    if name.is_empty() || server.ends_with('/') {
+        return None;
+    }
+    let admin = match query {
+        Some(query) => format!("{server}/postgres?{query}"),
+        None => format!("{server}/postgres"),
+    };
+    Some((admin, name.to_owned()))
+}
+
+fn create_missing_database(url: &str) -> Result<(), SetupError> {
+    let (admin, name) = maintenance_url(url)
+        .ok_or_else(|| SetupError::Connect("DATABASE_URL names no database".to_owned()))?;
+    tracing::info!(database = %name, "creating the database");
+    adapter_postgres::create_database(&admin, &name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_maintenance_database_replaces_the_target() {
+        assert_eq!(
+            maintenance_url("postgres://postgres@127.0.0.1:5432/pi?sslmode=disable"),
+            Some((
+                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into(),
+                "pi".into()
+            ))
+        );
+        assert_eq!(maintenance_url("postgres://postgres@127.0.0.1:5432/"), None);
+    }
+}
