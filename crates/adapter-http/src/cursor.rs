@@ -26,7 +26,7 @@ pub fn encode(fields: &[&str]) -> String {
 
 /// The fields of a cursor made by `encode`; `None` for anything else.
 pub fn decode(text: &str) -> Option<Vec<String>> {
-    if text.len() % 2 != 0 || text.len() > 1_024 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || text.len() > 1_024 || !text.is_ascii() {
         return None;
     }
     let bytes = (0..text.len())

@@ -117,14 +117,14 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 /// What makes two requests "the same": method, path, and the body (as canonical JSON when
 /// it is JSON, so formatting and member order do not matter).
-fn fingerprint(req: &HttpRequest, body: &Bytes) -> String {
+pub fn request_fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     let canonical = serde_json::from_slice::<Value>(body)
         .map(|value| value.to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());
     let digest = Blake2s256::new()
-        .chain_update(req.method().as_str())
+        .chain_update(method)
         .chain_update(b" ")
-        .chain_update(req.path())
+        .chain_update(path)
         .chain_update(b"\n")
         .chain_update(&canonical)
         .finalize();
@@ -154,7 +154,7 @@ where
         Err(error) => return Reply::from_error(&error).into_response(),
     };
     let workspace = caller.0.workspace_id.clone();
-    let print = fingerprint(req, body);
+    let print = request_fingerprint(req.method().as_str(), req.path(), body);
     let claim = {
         let (app, workspace, key) = (state.app.clone(), workspace.clone(), key.clone());
         run_blocking(move || {

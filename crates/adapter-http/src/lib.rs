@@ -24,6 +24,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use application::Application;
 
+pub use idempotency::request_fingerprint;
 pub use metrics::Metrics;
 use problem::ApiError;
 

@@ -78,10 +78,18 @@ pub struct PoolUsage {
 impl PgStore {
     /// Opens the pool; fails when the database cannot be reached.
     pub fn connect(settings: &PgSettings) -> Result<Self, SetupError> {
+        // Checked before the pool exists, so that an unreachable database fails at once with
+        // libpq's own message instead of after the pool's timeout.
+        PgConnection::establish(&settings.url)
+            .map_err(|error| SetupError::Connect(error.to_string()))?;
         let manager = ConnectionManager::<PgConnection>::new(&settings.url);
         let pool = Pool::builder()
             .max_size(settings.max_connections)
-            .min_idle(Some(1))
+            // r2d2 opens connections to keep `min_idle` on background threads; one still being
+            // opened when a short-lived command exits races libpq's TLS clean-up and can crash
+            // the process. So connections open only on demand, and stay open once opened.
+            .min_idle(Some(0))
+            .idle_timeout(None)
             .connection_timeout(settings.acquire_timeout)
             .test_on_check_out(false)
             .build(manager)

@@ -54,6 +54,13 @@ pub(crate) fn string(
     if text.trim().is_empty() {
         violations.push(Violation::new(pointer, "blank", "must not be blank"));
         None
+    } else if text.contains('\0') {
+        violations.push(Violation::new(
+            pointer,
+            "invalid_character",
+            "must not contain NUL (U+0000)",
+        ));
+        None
     } else if text.chars().count() > max_chars {
         violations.push(Violation::new(
             pointer,

@@ -15,13 +15,18 @@ use application::Application;
 use crate::config::Settings;
 use crate::storage::Storage;
 
-/// Starts the API on `listener` over `storage` (already migrated).
+/// The application over `storage` (already migrated).
+pub fn application(storage: &Storage, settings: &Settings) -> Arc<Application> {
+    Arc::new(Application::new(storage.ports(), settings.key_cache))
+}
+
+/// Starts the API for `app` on `listener`.
 pub fn start_server(
     listener: TcpListener,
+    app: Arc<Application>,
     storage: &Storage,
     settings: &Settings,
 ) -> std::io::Result<Server> {
-    let app = Arc::new(Application::new(storage.ports(), settings.key_cache));
     let metrics = Metrics::with_gauges(storage.gauges());
     adapter_http::serve(listener, HttpState { app, metrics }, settings.workers)
 }

@@ -4,7 +4,6 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use application::Application;
 use clap::Parser;
 use server::cli::{
     self, Cli, Command, CommandError, KeyCommand, ProgramArgs, ProgramCommand, ServeArgs,
@@ -42,7 +41,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let command = cli
         .command
         .unwrap_or(Command::Serve(ServeArgs::from_env_or_default()));
-    let app = || Application::new(storage.ports(), settings.key_cache);
+    let app = || server::application(&storage, &settings);
     let output = match command {
         Command::Serve(args) => return serve(&args, &storage, &settings, started),
         Command::Migrate => Ok(serde_json::json!({ "applied": applied })),
@@ -99,8 +98,13 @@ fn serve(
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     actix_web::rt::System::new().block_on(async move {
-        let server =
-            server::start_server(listener, storage, settings).map_err(|e| e.to_string())?;
+        let server = server::start_server(
+            listener,
+            server::application(storage, settings),
+            storage,
+            settings,
+        )
+        .map_err(|e| e.to_string())?;
         tracing::info!(%address, startup_ms = started.elapsed().as_millis() as u64, "listening");
         server.await.map_err(|e| e.to_string())
     })

@@ -5,7 +5,7 @@ use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use application::ListRequest;
-use domain::{InstanceId, ProgramId, ProgramInstance, Status, Timestamp};
+use domain::{Description, InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp};
 use ports::{InstanceCursor, InstanceFilter};
 use validator::Validate;
 
@@ -140,7 +140,9 @@ fn list_request(query: &str) -> Result<ListRequest, ApiError> {
     let filter = InstanceFilter {
         program_id: params.parsed("programId", ProgramId::parse),
         statuses: params.parsed("status", statuses),
-        slug: params.take("slug"),
+        slug: params
+            .parsed("slug", Slug::parse)
+            .map(|slug| slug.to_string()),
         name_contains: None,
         active_at: params.parsed("activeAt", Timestamp::parse),
         created_after: params.parsed("createdAfter", Timestamp::parse),
@@ -154,9 +156,13 @@ fn list_request(query: &str) -> Result<ListRequest, ApiError> {
         }
         decoded
     });
+    // A search text follows the rules of stored text (no NUL), or it could match nothing.
+    let q = params
+        .parsed("q", Description::parse)
+        .map(|text| text.as_str().to_owned());
     let bounds = PageBounds {
         limit: params.number("limit"),
-        q: params.take("q"),
+        q,
     };
     let bounds = params.finish(bounds)?;
     Ok(ListRequest {

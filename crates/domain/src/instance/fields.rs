@@ -15,6 +15,9 @@ pub enum TextError {
     Blank,
     #[error("must be at most {max} characters")]
     TooLong { max: usize },
+    /// U+0000 cannot be stored as text by PostgreSQL, and is never meaningful in this API.
+    #[error("must not contain the NUL character (U+0000)")]
+    NulCharacter,
 }
 
 impl Rule for TextError {
@@ -22,6 +25,7 @@ impl Rule for TextError {
         match self {
             TextError::Blank => "blank",
             TextError::TooLong { .. } => "too_long",
+            TextError::NulCharacter => "invalid_character",
         }
     }
 }
@@ -36,7 +40,9 @@ impl Name {
 
     pub fn parse(candidate: &str) -> Result<Self, TextError> {
         let trimmed = candidate.trim();
-        if trimmed.is_empty() {
+        if trimmed.contains('\0') {
+            Err(TextError::NulCharacter)
+        } else if trimmed.is_empty() {
             Err(TextError::Blank)
         } else if trimmed.chars().count() > Self::MAX_CHARS {
             Err(TextError::TooLong {
@@ -65,7 +71,9 @@ pub struct BoundedText<const MAX: usize>(String);
 
 impl<const MAX: usize> BoundedText<MAX> {
     pub fn parse(candidate: &str) -> Result<Self, TextError> {
-        if candidate.chars().count() > MAX {
+        if candidate.contains('\0') {
+            Err(TextError::NulCharacter)
+        } else if candidate.chars().count() > MAX {
             Err(TextError::TooLong { max: MAX })
         } else {
             Ok(Self(candidate.to_owned()))
@@ -269,6 +277,13 @@ impl Metadata {
                 ));
             }
         }
+        if contains_nul(&Value::Object(map.clone())) {
+            violations.push(Violation::new(
+                "",
+                "invalid_character",
+                "keys and strings must not contain NUL (U+0000)",
+            ));
+        }
         let size = serde_json::to_string(&map)
             .map(|s| s.len())
             .unwrap_or(usize::MAX);
@@ -291,6 +306,17 @@ impl Metadata {
 
     pub fn to_json(&self) -> Value {
         Value::Object(self.0.clone())
+    }
+}
+
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(members) => members
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
+        _ => false,
     }
 }
 
@@ -451,6 +477,14 @@ mod tests {
         assert_eq!(Schedule::new(Some(b), Some(a)), Err(ScheduleError));
         assert_eq!(Schedule::new(Some(a), Some(a)), Err(ScheduleError));
         assert!(Schedule::new(None, Some(a)).is_ok());
+    }
+
+    #[test]
+    fn text_never_holds_nul() {
+        assert_eq!(Name::parse("a\0b"), Err(TextError::NulCharacter));
+        assert_eq!(Description::parse("a\0b"), Err(TextError::NulCharacter));
+        let nested = Metadata::from_json(json!({"deep": ["ok", {"x": "a\u{0}b"}]})).unwrap_err();
+        assert_eq!(nested.iter().next().unwrap().code, "invalid_character");
     }
 
     proptest! {

@@ -1,0 +1,178 @@
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+const PATH: &str = "/programs/battery-rebate/instances";
+
+#[actix_web::test]
+async fn framework_errors_are_problems_too() {
+    let app = spawn_app().await;
+    let key = Some(app.a.key.as_str());
+
+    let unknown = app.send("GET", "/no/such/route", key, None, &[]).await;
+    unknown.problem(404, "not_found");
+
+    let wrong_method = app.send("PUT", "/programInstances", key, None, &[]).await;
+    wrong_method.problem(405, "method_not_allowed");
+    assert_eq!(wrong_method.header("allow").as_deref(), Some("GET"));
+    let wrong_method = app
+        .send(
+            "POST",
+            "/programInstances/cllgn0u4r000008l7eazybfbo",
+            key,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        wrong_method.header("allow").as_deref(),
+        Some("GET, PATCH, DELETE")
+    );
+
+    let no_type = app
+        .client
+        .post(format!("{}{PATH}", app.base))
+        .insert_header(("Authorization", format!("Bearer {}", app.a.key)))
+        .send_body(r#"{"name": "x"}"#)
+        .await
+        .unwrap();
+    assert_eq!(no_type.status().as_u16(), 415);
+
+    let wrong_type = app
+        .send(
+            "POST",
+            PATH,
+            key,
+            Some(&json!({"name": "x"})),
+            &[("Content-Type", "text/plain")],
+        )
+        .await;
+    wrong_type.problem(415, "unsupported_media_type");
+
+    let charset = app
+        .send(
+            "POST",
+            PATH,
+            key,
+            Some(&json!({"name": "With charset"})),
+            &[("Content-Type", "application/json; charset=utf-8")],
+        )
+        .await;
+    assert_eq!(charset.status.as_u16(), 201);
+}
+
+#[actix_web::test]
+async fn unreadable_json_is_a_400_and_non_objects_a_422() {
+    let app = spawn_app().await;
+    let mut broken = app
+        .client
+        .post(format!("{}{PATH}", app.base))
+        .insert_header(("Authorization", format!("Bearer {}", app.a.key)))
+        .insert_header(("Content-Type", "application/json"))
+        .send_body(r#"{"name": "#)
+        .await
+        .unwrap();
+    assert_eq!(broken.status().as_u16(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&broken.body().await.unwrap()).unwrap();
+    assert_eq!(body["code"], "invalid_json");
+
+    let array = app.post(PATH, &app.a.key, &json!(["name"])).await;
+    array.problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn bodies_over_one_mebibyte_are_a_413() {
+    let app = spawn_app().await;
+    let huge = json!({"name": "x", "customTerms": "t".repeat(1_100_000)});
+    let reply = app.post(PATH, &app.a.key, &huge).await;
+    reply.problem(413, "payload_too_large");
+    let just_under = json!({"name": "Long terms", "customTerms": "t".repeat(50_000)});
+    assert_eq!(
+        app.post(PATH, &app.a.key, &just_under)
+            .await
+            .status
+            .as_u16(),
+        201
+    );
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let echoed = app
+        .send(
+            "GET",
+            "/programInstances",
+            Some(&app.a.key),
+            None,
+            &[("X-Request-Id", "trace-abc-123")],
+        )
+        .await;
+    assert_eq!(
+        echoed.header("x-request-id").as_deref(),
+        Some("trace-abc-123")
+    );
+    let generated = app.get("/programInstances", &app.a.key).await;
+    let other = app.get("/programInstances", &app.a.key).await;
+    assert!(
+        generated
+            .header("x-request-id")
+            .is_some_and(|id| !id.is_empty())
+    );
+    assert_ne!(
+        generated.header("x-request-id"),
+        other.header("x-request-id")
+    );
+    let unsafe_id = app
+        .send(
+            "GET",
+            "/nowhere",
+            None,
+            None,
+            &[("X-Request-Id", "<script>")],
+        )
+        .await;
+    assert_ne!(
+        unsafe_id.header("x-request-id").as_deref(),
+        Some("<script>")
+    );
+    unsafe_id.problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn odd_input_never_causes_a_server_error() {
+    let app = spawn_app().await;
+    let bodies = [
+        json!({"name": "\u{0000}nul"}),
+        json!({"name": "x", "metadata": {"": 1}}),
+        json!({"name": "x", "startDate": "+275760-09-13T00:00:00Z"}),
+        json!({"name": "x", "eligibilityCriteria": {"minimumCapacity": 1e308}}),
+        json!({"name": "x", "formConfig": {"fields": [{"key": "a", "label": "A", "type": "text", "pattern": "a{1000}{1000}"}]}}),
+        json!({"name": "🔋".repeat(200)}),
+        json!({"name": "x", "slug": "-"}),
+        json!({"name": {"nested": true}}),
+    ];
+    for body in bodies {
+        let reply = app.post(PATH, &app.a.key, &body).await;
+        assert!(
+            reply.status.as_u16() < 500,
+            "{body}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+    for path in [
+        "/programInstances/%00",
+        "/programInstances?q=%00",
+        "/programInstances?activeAt=%FF",
+        "/programs/%E2%82%AC/instances",
+    ] {
+        let reply = app.get(path, &app.a.key).await;
+        assert!(
+            reply.status.as_u16() < 500,
+            "{path}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! HTTP tests: each spawns the real server on a free port over its own PostgreSQL database.
+
+// Test code: a failed expectation is meant to stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod catalog;
+mod cli;
+mod errors;
+mod idempotency;
+mod instances_create;
+mod instances_lifecycle;
+mod instances_list;
+mod instances_read_delete;
+mod instances_update;
+mod isolation;
+mod migrations;
+mod operations;
