@@ -1,0 +1,32 @@
+# Conveniences for working on program-instances. CI runs `.ci/run`; `just ci` runs it here.
+
+_default:
+    @just --list
+
+# Run the API on 127.0.0.1:8080 against the local PostgreSQL (database created if missing)
+run:
+    DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/program_instances}" cargo run --release -p server -- serve
+
+# Create the demo workspace, catalog and a full key (idempotent), printed as JSON
+init:
+    DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/program_instances}" cargo run --release -p server -- init
+
+# Run every test (needs PostgreSQL on 127.0.0.1:5432, trust auth)
+test:
+    cargo test --workspace
+
+# Format the code
+fmt:
+    cargo fmt --all
+
+# Lint every target, warnings as errors
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Prove the hexagon: every dependency points inwards
+arch:
+    .ci/check-architecture
+
+# Everything CI runs, as CI runs it
+ci:
+    bash .ci/run
