@@ -176,3 +176,63 @@ async fn odd_input_never_causes_a_server_error() {
         );
     }
 }
+
+/// Every member of the documented body, replaced in turn by each odd value, on creation and
+/// on patch: the answer is never a server error.
+#[actix_web::test]
+async fn no_member_value_causes_a_server_error() {
+    let app = spawn_app().await;
+    let target = app
+        .create_instance(&app.a.key, crate::helpers::documented_example())
+        .await;
+    let patch_path = format!("/programInstances/{}", target["id"].as_str().unwrap());
+    let odd_values = [
+        json!(null),
+        json!(true),
+        json!(0),
+        json!(-1),
+        json!(1.0e300),
+        json!(u64::MAX),
+        json!(""),
+        json!(" "),
+        json!("\u{0}"),
+        json!("2023-02-30T00:00:00Z"),
+        json!([]),
+        json!([null, 1, "x", {}]),
+        json!({}),
+        json!({"regions": [1], "fields": "x", "": null}),
+        json!("x".repeat(70_000)),
+        json!([[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]),
+    ];
+    let members = crate::helpers::documented_example()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
+    let members =
+        members
+            .iter()
+            .map(String::as_str)
+            .chain(["status", "formConfig", "metadata", "id"]);
+    for member in members {
+        for value in &odd_values {
+            let mut body = json!({"name": "Odd"});
+            body[member] = value.clone();
+            let created = app.post(PATH, &app.a.key, &body).await;
+            assert!(
+                created.status.as_u16() < 500,
+                "POST {member}={value}: {}",
+                created.body
+            );
+            let patched = app
+                .patch(&patch_path, &app.a.key, &json!({ member: value }))
+                .await;
+            assert!(
+                patched.status.as_u16() < 500,
+                "PATCH {member}={value}: {}",
+                patched.body
+            );
+        }
+    }
+}
