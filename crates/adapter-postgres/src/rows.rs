@@ -75,43 +75,39 @@ impl InstanceRow {
             program_id: parsed(what, ProgramId::parse(&self.program_id))?,
             workspace_id: parsed(what, WorkspaceId::parse(&self.workspace_id))?,
             name: parsed(what, Name::parse(&self.name))?,
-            description: self
-                .description
-                .as_deref()
-                .map(Description::parse)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
+            description: parsed(
+                what,
+                self.description
+                    .as_deref()
+                    .map(Description::parse)
+                    .transpose(),
+            )?,
             slug: parsed(what, Slug::parse(&self.slug))?,
-            logo_url: self
-                .logo_url
-                .as_deref()
-                .map(LogoUrl::parse)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
-            eligibility_criteria: self
-                .eligibility_criteria
-                .map(EligibilityCriteria::from_json)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
-            custom_terms: self
-                .custom_terms
-                .as_deref()
-                .map(CustomTerms::parse)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
-            form_config: self
-                .form_config
-                .map(FormConfig::from_json)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
+            logo_url: parsed(
+                what,
+                self.logo_url.as_deref().map(LogoUrl::parse).transpose(),
+            )?,
+            eligibility_criteria: parsed(
+                what,
+                self.eligibility_criteria
+                    .map(EligibilityCriteria::from_json)
+                    .transpose(),
+            )?,
+            custom_terms: parsed(
+                what,
+                self.custom_terms
+                    .as_deref()
+                    .map(CustomTerms::parse)
+                    .transpose(),
+            )?,
+            form_config: parsed(
+                what,
+                self.form_config.map(FormConfig::from_json).transpose(),
+            )?,
             start_date: self.start_date.map(stamp),
             end_date: self.end_date.map(stamp),
             status: parsed(what, self.status.parse())?,
-            metadata: self
-                .metadata
-                .map(Metadata::from_json)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
+            metadata: parsed(what, self.metadata.map(Metadata::from_json).transpose())?,
             version: self.version,
             created_at: stamp(self.created_at),
             updated_at: stamp(self.updated_at),
@@ -190,12 +186,13 @@ impl ProgramRow {
             id: parsed(what, ProgramId::parse(&self.id))?,
             slug: parsed(what, Slug::parse(&self.slug))?,
             name: parsed(what, Name::parse(&self.name))?,
-            description: self
-                .description
-                .as_deref()
-                .map(Description::parse)
-                .transpose()
-                .map_err(|e| corrupt(what, e))?,
+            description: parsed(
+                what,
+                self.description
+                    .as_deref()
+                    .map(Description::parse)
+                    .transpose(),
+            )?,
             visibility,
             created_at: stamp(self.created_at),
         })

@@ -260,39 +260,27 @@ impl ProgramInstance {
         if let Some(custom_terms) = patch.custom_terms {
             next.custom_terms = custom_terms;
         }
-        if let Some(document) = patch.eligibility_criteria {
-            let current = self
-                .eligibility_criteria
-                .as_ref()
-                .map(EligibilityCriteria::to_json);
-            match merged(current, &document)
-                .map(EligibilityCriteria::from_json)
-                .transpose()
-            {
-                Ok(criteria) => next.eligibility_criteria = criteria,
-                Err(errors) => violations.extend(errors.nested_in("/eligibilityCriteria")),
-            }
-        }
-        if let Some(document) = patch.form_config {
-            let current = self.form_config.as_ref().map(FormConfig::to_json);
-            match merged(current, &document)
-                .map(FormConfig::from_json)
-                .transpose()
-            {
-                Ok(form) => next.form_config = form,
-                Err(errors) => violations.extend(errors.nested_in("/formConfig")),
-            }
-        }
-        if let Some(document) = patch.metadata {
-            let current = self.metadata.as_ref().map(Metadata::to_json);
-            match merged(current, &document)
-                .map(Metadata::from_json)
-                .transpose()
-            {
-                Ok(metadata) => next.metadata = metadata,
-                Err(errors) => violations.extend(errors.nested_in("/metadata")),
-            }
-        }
+        merge_document(
+            &mut next.eligibility_criteria,
+            patch.eligibility_criteria,
+            (EligibilityCriteria::to_json, EligibilityCriteria::from_json),
+            "/eligibilityCriteria",
+            &mut violations,
+        );
+        merge_document(
+            &mut next.form_config,
+            patch.form_config,
+            (FormConfig::to_json, FormConfig::from_json),
+            "/formConfig",
+            &mut violations,
+        );
+        merge_document(
+            &mut next.metadata,
+            patch.metadata,
+            (Metadata::to_json, Metadata::from_json),
+            "/metadata",
+            &mut violations,
+        );
         let start = patch.start_date.unwrap_or(self.schedule.start());
         let end = patch.end_date.unwrap_or(self.schedule.end());
         match Schedule::new(start, end) {
@@ -441,12 +429,27 @@ impl ProgramInstance {
     }
 }
 
-/// The current value (or `null`) with a merge document applied; `None` when the result is
-/// `null`, i.e. the field is cleared.
-fn merged(current: Option<Value>, document: &Value) -> Option<Value> {
-    let mut target = current.unwrap_or(Value::Null);
-    merge_patch(&mut target, document);
-    (!target.is_null()).then_some(target)
+/// How an object-valued field converts to JSON and back.
+type JsonCodec<T> = (fn(&T) -> Value, fn(Value) -> Result<T, Violations>);
+
+/// Applies a merge document (RFC 7396) to an object-valued field and validates the result;
+/// a `null` result clears the field. On violations, recorded under `pointer`, the field is
+/// left as it was.
+fn merge_document<T>(
+    field: &mut Option<T>,
+    document: Option<Value>,
+    (to_json, from_json): JsonCodec<T>,
+    pointer: &str,
+    violations: &mut Violations,
+) {
+    let Some(document) = document else { return };
+    let mut target = field.as_ref().map(to_json).unwrap_or(Value::Null);
+    merge_patch(&mut target, &document);
+    let merged = (!target.is_null()).then_some(target);
+    match merged.map(from_json).transpose() {
+        Ok(value) => *field = value,
+        Err(errors) => violations.extend(errors.nested_in(pointer)),
+    }
 }
 
 #[cfg(test)]
