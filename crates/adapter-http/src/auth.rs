@@ -1,6 +1,7 @@
 //! The bearer-key extractor. A key verified recently is answered from the in-process
 //! cache without leaving the async worker; otherwise verification (a storage read and at
-//! most one argon2 computation) runs on the blocking pool.
+//! most one argon2 computation) runs on the blocking pool, unless the client's address has
+//! failed too often lately (429).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -61,11 +62,22 @@ impl FromRequest for Caller {
         if let Some(principal) = state.app.cached_principal(&token) {
             return CallerFuture::Ready(ready(Ok(Caller(principal))));
         }
+        let address = req.peer_addr().map(|peer| peer.ip());
+        if let Some(wait) = address.and_then(|address| state.auth_failures.wait_for(address)) {
+            let retry_after = wait.as_secs().max(1);
+            return CallerFuture::Ready(ready(Err(ApiError::TooManyFailedAuthentications {
+                retry_after,
+            })));
+        }
         CallerFuture::Pending(Box::pin(async move {
             let app = state.app.clone();
-            run_blocking(move || app.authenticate(&token))
-                .await
-                .map(Caller)
+            let outcome = run_blocking(move || app.authenticate(&token)).await;
+            if let (Err(ApiError::App(AppError::Unauthenticated)), Some(address)) =
+                (&outcome, address)
+            {
+                state.auth_failures.record_failure(address);
+            }
+            outcome.map(Caller)
         }))
     }
 }

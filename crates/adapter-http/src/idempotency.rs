@@ -29,6 +29,9 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: String,
+    /// What a replay shows instead of `body`, when the body holds a secret that must never
+    /// be stored (a new key's).
+    replay_body: Option<String>,
 }
 
 impl Reply {
@@ -37,6 +40,7 @@ impl Reply {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body: body.to_string(),
+            replay_body: None,
         }
     }
 
@@ -55,7 +59,13 @@ impl Reply {
             status: problem.status,
             headers,
             body: problem.body.to_string(),
+            replay_body: None,
         }
+    }
+
+    pub fn with_replay_body(mut self, body: &Value) -> Self {
+        self.replay_body = Some(body.to_string());
+        self
     }
 
     pub fn into_response(self) -> HttpResponse {
@@ -69,7 +79,10 @@ impl Reply {
     fn to_stored(&self) -> StoredResponse {
         StoredResponse {
             status: self.status.as_u16(),
-            body: self.body.clone(),
+            body: self
+                .replay_body
+                .clone()
+                .unwrap_or_else(|| self.body.clone()),
             headers: self
                 .headers
                 .iter()
@@ -97,6 +110,7 @@ impl Reply {
                 })
                 .collect(),
             body: stored.body,
+            replay_body: None,
         }
     }
 }

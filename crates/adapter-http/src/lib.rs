@@ -3,12 +3,14 @@
 //! `application/problem+json` document (see `problem`).
 
 mod auth;
+mod auth_limiter;
 mod blocking;
 mod body;
 mod cursor;
 mod envelope;
 mod idempotency;
 mod instance_body;
+mod key_body;
 pub mod metrics;
 mod problem;
 mod query;
@@ -24,6 +26,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use application::Application;
 
+pub use auth_limiter::FailureLimits;
 pub use idempotency::request_fingerprint;
 pub use metrics::Metrics;
 use problem::ApiError;
@@ -36,6 +39,17 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct HttpState {
     pub app: Arc<Application>,
     pub metrics: Metrics,
+    auth_failures: auth_limiter::FailureLimiter,
+}
+
+impl HttpState {
+    pub fn new(app: Arc<Application>, metrics: Metrics, failure_limits: FailureLimits) -> Self {
+        Self {
+            app,
+            metrics,
+            auth_failures: auth_limiter::FailureLimiter::new(failure_limits),
+        }
+    }
 }
 
 /// The application with its routes and middleware, for a server or a test.

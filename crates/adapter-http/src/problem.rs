@@ -29,6 +29,11 @@ pub enum ApiError {
     IdempotencyInProgress,
     RouteNotFound,
     MethodNotAllowed(&'static [Method]),
+    /// The client's address failed to authenticate too often; it may retry after this many
+    /// seconds.
+    TooManyFailedAuthentications {
+        retry_after: u64,
+    },
     /// A failure of the HTTP machinery itself; the detail goes to the log only.
     Internal(String),
 }
@@ -72,7 +77,9 @@ impl ApiError {
         match self {
             ApiError::App(error) => match error {
                 AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-                AppError::MissingScope(_) | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::MissingScope(_)
+                | AppError::Forbidden(_)
+                | AppError::GrantExceedsCaller { .. } => StatusCode::FORBIDDEN,
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -88,6 +95,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,6 +106,7 @@ impl ApiError {
                 AppError::Unauthenticated => "unauthenticated",
                 AppError::MissingScope(_) => "missing_scope",
                 AppError::Forbidden(_) => "forbidden",
+                AppError::GrantExceedsCaller { .. } => "grant_exceeds_caller",
                 AppError::NotFound(_) => "not_found",
                 AppError::Invalid(_) => "validation_failed",
                 AppError::Conflict(conflict) => match conflict {
@@ -121,6 +130,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => "idempotency_in_progress",
             ApiError::RouteNotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -154,6 +164,11 @@ impl ApiError {
                     .to_owned()
             }
             ApiError::RouteNotFound => "no resource lives at this path".to_owned(),
+            ApiError::TooManyFailedAuthentications { retry_after } => {
+                format!(
+                    "too many failed authentications from this address; retry in {retry_after} s"
+                )
+            }
             ApiError::MethodNotAllowed(allowed) => {
                 let names: Vec<_> = allowed.iter().map(Method::as_str).collect();
                 format!("this resource allows {}", names.join(", "))
@@ -216,6 +231,9 @@ impl ApiError {
                 if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
                     headers.push((header::ALLOW, value));
                 }
+            }
+            ApiError::TooManyFailedAuthentications { retry_after } => {
+                headers.push((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod instances;
+mod keys;
 mod operations;
 
 use actix_web::http::Method;
@@ -44,5 +45,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/programInstances/{id}/events", &[Method::GET])
                 .route(web::get().to(instances::events)),
+        )
+        .service(
+            resource("/apiKeys", &[Method::GET, Method::POST])
+                .route(web::get().to(keys::list))
+                .route(web::post().to(keys::create)),
+        )
+        .service(
+            resource("/apiKeys/{id}", &[Method::DELETE]).route(web::delete().to(keys::revoke)),
         );
 }

@@ -75,11 +75,12 @@ pub fn key(key: &StoredKey) -> Value {
         "id": key.id,
         "workspaceId": key.workspace_id,
         "name": key.name,
-        "prefix": format!("pik_{}", key.prefix),
+        "prefix": application::display_prefix(key),
         "scopes": key.grant.scopes(),
         "instances": key.grant.instances(),
         "expiresAt": key.expires_at,
         "revokedAt": key.revoked_at,
+        "lastUsedAt": key.last_used_at,
         "createdAt": key.created_at,
     })
 }

@@ -17,6 +17,23 @@ impl KeyStore for PgStore {
             .map_err(translate)
     }
 
+    fn find(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ApiKeyId,
+    ) -> Result<Option<StoredKey>, StoreError> {
+        let mut conn = self.conn()?;
+        api_keys::table
+            .filter(api_keys::workspace_id.eq(workspace.as_str()))
+            .filter(api_keys::id.eq(id.as_str()))
+            .select(KeyRow::as_select())
+            .first(&mut conn)
+            .optional()
+            .map_err(translate)?
+            .map(KeyRow::into_domain)
+            .transpose()
+    }
+
     fn find_by_prefix(&self, prefix: &str) -> Result<Option<StoredKey>, StoreError> {
         let mut conn = self.conn()?;
         api_keys::table
@@ -58,6 +75,23 @@ impl KeyStore for PgStore {
             .first(&mut conn)
             .map_err(translate)?
             .into_domain()
+    }
+
+    fn touch(&self, id: &ApiKeyId, at: Timestamp) -> Result<(), StoreError> {
+        let at = at.as_datetime();
+        let stale = api_keys::last_used_at
+            .is_null()
+            .or(api_keys::last_used_at.lt(at - time::Duration::minutes(1)));
+        let mut conn = self.conn()?;
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq(id.as_str()))
+                .filter(stale),
+        )
+        .set(api_keys::last_used_at.eq(at))
+        .execute(&mut conn)
+        .map(|_| ())
+        .map_err(translate)
     }
 
     fn list(

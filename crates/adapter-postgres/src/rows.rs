@@ -212,6 +212,7 @@ pub(crate) struct KeyRow {
     pub expires_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 impl KeyRow {
@@ -232,6 +233,7 @@ impl KeyRow {
             expires_at: key.expires_at.map(|t| t.as_datetime()),
             revoked_at: key.revoked_at.map(|t| t.as_datetime()),
             created_at: key.created_at.as_datetime(),
+            last_used_at: key.last_used_at.map(|t| t.as_datetime()),
         }
     }
 
@@ -265,6 +267,7 @@ impl KeyRow {
             expires_at: self.expires_at.map(stamp),
             revoked_at: self.revoked_at.map(stamp),
             created_at: stamp(self.created_at),
+            last_used_at: self.last_used_at.map(stamp),
         })
     }
 }

@@ -42,6 +42,11 @@ impl Default for KeyCacheSettings {
     }
 }
 
+/// The non-secret beginning of a key as people see it, e.g. `pik_1a2b3c4d5e6f`.
+pub fn display_prefix(key: &StoredKey) -> String {
+    format!("{KEY_TAG}_{}", key.prefix)
+}
+
 /// A full API key as shown once at creation. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKeySecret(String);
@@ -204,6 +209,11 @@ impl Application {
         });
         if !verified_before && !secret_matches(parts.secret, &key.secret_hash) {
             return Err(AppError::Unauthenticated);
+        }
+        // This path runs at most once per cache TTL per key, so neither is this write on
+        // every request; the store itself writes at most once a minute.
+        if let Err(error) = self.ports.keys.touch(&key.id, now) {
+            tracing::warn!(error = %error, key = %key.id, "could not record the key's last use");
         }
         Ok(self.remember(key_digest, key, now))
     }

@@ -11,6 +11,9 @@ pub enum AppError {
     MissingScope(Scope),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A key may not mint a key that sees more than it does.
+    #[error("a key cannot grant more than it holds{}", describe_scopes(.scopes))]
+    GrantExceedsCaller { scopes: Vec<Scope> },
     /// Absent, or invisible to the caller: the two are never told apart.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -25,6 +28,15 @@ pub enum AppError {
     Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn describe_scopes(scopes: &[Scope]) -> String {
+    if scopes.is_empty() {
+        ": the new key would see instances this key cannot".to_owned()
+    } else {
+        let names: Vec<_> = scopes.iter().map(|scope| scope.as_str()).collect();
+        format!(": it lacks {}", names.join(", "))
+    }
 }
 
 /// A request that contradicts the current state.

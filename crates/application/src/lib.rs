@@ -8,16 +8,18 @@ mod auth;
 mod catalog;
 mod error;
 mod instances;
+mod keys;
 mod operator;
 mod principal;
 mod system;
 
 use std::sync::Arc;
 
-pub use auth::{ApiKeySecret, KeyCacheSettings};
+pub use auth::{ApiKeySecret, KeyCacheSettings, display_prefix};
 pub use error::{AppError, Conflict};
 pub use instances::ListRequest;
-pub use operator::{KeyRequest, ProgramRequest};
+pub use keys::KeyRequest;
+pub use operator::ProgramRequest;
 pub use principal::Principal;
 pub use system::{CuidGenerator, SystemClock};
 

@@ -18,6 +18,8 @@ pub struct StoredKey {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// Kept to the minute (see `KeyStore::touch`).
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl fmt::Debug for StoredKey {
@@ -44,6 +46,10 @@ pub trait KeyStore: Send + Sync {
     /// workspace does not exist.
     fn insert(&self, key: &NewKey) -> Result<(), StoreError>;
 
+    /// The key with this id in this workspace, revoked and expired ones included.
+    fn find(&self, workspace: &WorkspaceId, id: &ApiKeyId)
+    -> Result<Option<StoredKey>, StoreError>;
+
     /// The key with this prefix, revoked and expired ones included.
     fn find_by_prefix(&self, prefix: &str) -> Result<Option<StoredKey>, StoreError>;
 
@@ -58,6 +64,10 @@ pub trait KeyStore: Send + Sync {
         id: &ApiKeyId,
         at: Timestamp,
     ) -> Result<StoredKey, StoreError>;
+
+    /// Records that the key was used at `at`. To keep writes rare it MAY skip the write
+    /// when the stored time is less than a minute older; a missing key is not an error.
+    fn touch(&self, id: &ApiKeyId, at: Timestamp) -> Result<(), StoreError>;
 
     /// The workspace's keys, newest first, after the key `after`.
     fn list(

@@ -2,6 +2,7 @@
 
 use std::time::Duration as StdDuration;
 
+use adapter_http::FailureLimits;
 use application::KeyCacheSettings;
 use time::Duration;
 
@@ -47,6 +48,7 @@ pub struct Settings {
     pub pool_size: u32,
     pub pool_timeout: StdDuration,
     pub key_cache: KeyCacheSettings,
+    pub auth_failures: FailureLimits,
 }
 
 fn number<T: std::str::FromStr>(
@@ -66,8 +68,9 @@ fn number<T: std::str::FromStr>(
 }
 
 impl Settings {
-    /// Reads `DATABASE_URL`, `WORKERS`, `DB_POOL_SIZE`, `DB_POOL_TIMEOUT_SECS` and
-    /// `KEY_CACHE_TTL_SECS` through `env`.
+    /// Reads `DATABASE_URL`, `WORKERS`, `DB_POOL_SIZE`, `DB_POOL_TIMEOUT_SECS`,
+    /// `KEY_CACHE_TTL_SECS`, `AUTH_FAILURE_BURST` and `AUTH_FAILURE_REFILL_PER_SEC` through
+    /// `env`.
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -86,6 +89,16 @@ impl Settings {
             key_cache: KeyCacheSettings {
                 ttl: Duration::seconds(i64::from(ttl)),
                 capacity: 10_000,
+            },
+            auth_failures: FailureLimits {
+                burst: number(&env, "AUTH_FAILURE_BURST", "a positive number", 20)?.max(1),
+                per_second: number(
+                    &env,
+                    "AUTH_FAILURE_REFILL_PER_SEC",
+                    "a positive number",
+                    1.0_f64,
+                )?
+                .max(0.001),
             },
         })
     }

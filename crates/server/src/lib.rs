@@ -28,5 +28,6 @@ pub fn start_server(
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let metrics = Metrics::with_gauges(storage.gauges());
-    adapter_http::serve(listener, HttpState { app, metrics }, settings.workers)
+    let state = HttpState::new(app, metrics, settings.auth_failures);
+    adapter_http::serve(listener, state, settings.workers)
 }

@@ -84,6 +84,7 @@ pub struct Tenant {
 
 pub struct TestApp {
     pub base: String,
+    pub port: u16,
     pub client: awc::Client,
     pub app: Arc<Application>,
     /// Workspace A, which also sees the private program `a-only-program`.
@@ -204,9 +205,15 @@ fn program(slug: &str, name: &str, visibility: Visibility) -> ProgramRequest {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with adjusted settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
     let database = TestDatabase::create();
-    let settings = settings(&database.url);
+    let mut settings = settings(&database.url);
+    adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
     let app = server::application(&storage, &settings);
@@ -248,6 +255,7 @@ pub async fn spawn_app() -> TestApp {
     actix_web::rt::spawn(server);
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        port,
         client: awc::Client::builder().disable_timeout().finish(),
         app,
         a,

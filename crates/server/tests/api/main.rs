@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod auth_matrix;
 mod catalog;
 mod cli;
 mod errors;
@@ -16,5 +17,6 @@ mod instances_list;
 mod instances_read_delete;
 mod instances_update;
 mod isolation;
+mod keys;
 mod migrations;
 mod operations;
