@@ -27,6 +27,10 @@ lint:
 arch:
     .ci/check-architecture
 
+# What verifying an API key costs: cached, refreshed, and a miss with argon2 (needs PostgreSQL)
+bench-auth:
+    cargo bench -p server --bench key_verification
+
 # Everything CI runs, as CI runs it
 ci:
     bash .ci/run
