@@ -26,12 +26,12 @@ fn with_shares(conn: &mut PgConnection, rows: Vec<ProgramRow>) -> Result<Vec<Pro
     };
     rows.into_iter()
         .map(|row| {
-            let shared_with = shares
+            let shared_with: Vec<String> = shares
                 .iter()
                 .filter(|(program, _)| *program == row.id)
                 .map(|(_, ws)| ws.clone())
                 .collect();
-            row.into_domain(shared_with)
+            row.into_domain(&shared_with)
         })
         .collect()
 }

@@ -27,11 +27,6 @@ pub(crate) fn pool_unavailable(error: diesel::r2d2::PoolError) -> StoreError {
     StoreError::Unavailable(Box::new(error))
 }
 
-/// A stored value that no longer satisfies the domain's rules.
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::unexpected(format!("stored {what} is invalid: {detail}"))
-}
-
 /// The error of a transaction body: a database failure, or a port error decided inside.
 #[derive(Debug)]
 pub(crate) enum TxError {

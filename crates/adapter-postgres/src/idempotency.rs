@@ -5,7 +5,9 @@ use serde_json::Value;
 use time::Duration;
 
 use crate::PgStore;
-use crate::failure::{corrupt, translate};
+use ports::records::corrupt;
+
+use crate::failure::translate;
 use crate::schema::idempotency_records as records;
 
 type RecordRow = (String, Option<i32>, Option<String>, Option<Value>);

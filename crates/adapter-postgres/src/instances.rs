@@ -7,7 +7,9 @@ use ports::{
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::failure::{TxError, corrupt, translate};
+use ports::records::{contains_pattern, corrupt};
+
+use crate::failure::{TxError, translate};
 use crate::rows::InstanceRow;
 use crate::schema::{instance_events, program_instances};
 use crate::{PgStore, fetch_limit, paged};
@@ -43,15 +45,6 @@ fn append_events(
         .values(&rows)
         .execute(conn)
         .map(|_| ())
-}
-
-/// `%` and `_` are wildcards in LIKE; a search for them must find them literally.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 impl InstanceStore for PgStore {
@@ -154,7 +147,7 @@ impl InstanceStore for PgStore {
             query = query.filter(pi::slug.eq(slug.clone()));
         }
         if let Some(text) = &filter.name_contains {
-            query = query.filter(pi::name.ilike(like_pattern(text)));
+            query = query.filter(pi::name_folded.like(contains_pattern(text)).escape('\\'));
         }
         if let Some(at) = filter.active_at {
             let at = at.as_datetime();

@@ -32,6 +32,7 @@ diesel::table! {
         id -> Text,
         program_id -> Text,
         name -> Text,
+        name_folded -> Text,
         description -> Nullable<Text>,
         slug -> Text,
         logo_url -> Nullable<Text>,

@@ -9,6 +9,7 @@ mod error;
 mod idempotency;
 mod instances;
 mod keys;
+pub mod records;
 mod system;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};

@@ -33,6 +33,8 @@ CREATE TABLE program_instances (
     id TEXT NOT NULL,
     program_id TEXT NOT NULL REFERENCES programs (id),
     name TEXT NOT NULL,
+    -- The name case-folded by the application, so that every storage engine searches alike.
+    name_folded TEXT NOT NULL,
     description TEXT,
     slug TEXT NOT NULL,
     logo_url TEXT,
@@ -54,7 +56,7 @@ CREATE TABLE program_instances (
 CREATE INDEX program_instances_newest ON program_instances (workspace_id, created_at DESC, id DESC);
 CREATE INDEX program_instances_by_program ON program_instances (workspace_id, program_id, created_at DESC, id DESC);
 CREATE INDEX program_instances_by_status ON program_instances (workspace_id, status, created_at DESC, id DESC);
-CREATE INDEX program_instances_name_search ON program_instances USING gin (name gin_trgm_ops);
+CREATE INDEX program_instances_name_search ON program_instances USING gin (name_folded gin_trgm_ops);
 
 CREATE TABLE instance_events (
     workspace_id TEXT NOT NULL,
