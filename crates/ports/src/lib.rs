@@ -5,6 +5,8 @@
 //! The traits are synchronous: diesel is, and the async boundary belongs to the HTTP adapter.
 
 mod catalog;
+#[cfg(feature = "testing")]
+pub mod contract;
 mod error;
 mod idempotency;
 mod instances;
