@@ -57,7 +57,7 @@ impl IdempotencyStore for PgStore {
             .first(&mut conn)
             .optional()
             .map_err(translate)?;
-        // Gone between the insert and the read: the other request released it; claim again.
+        // Gone between the insert and the read (released meanwhile): the client retries.
         let Some((stored_fingerprint, status, body, headers)) = existing else {
             return Ok(IdempotencyClaim::InProgress);
         };

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use adapter_postgres::{PgSettings, PgStore, create_database, drop_database};
 
 fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 struct FreshDatabase {
@@ -31,7 +32,11 @@ impl Drop for FreshDatabase {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn fresh() -> FreshDatabase {
-    let name = format!("pi_contract_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "pi_contract_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     create_database(&admin_url(), &name).expect("create a database");
     let admin = admin_url();
     let (server, _) = admin.rsplit_once('/').expect("a database in the admin URL");

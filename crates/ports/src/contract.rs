@@ -6,21 +6,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use domain::{
-    ApiKeyId, EligibilityCriteria, FormConfig, Grant, InstanceDraft, InstanceEvent, InstanceId, InstancePatch,
-    Metadata, Name, Program, ProgramId, ProgramInstance, Scope, ScopeSet, Slug, Status, Timestamp, Visibility,
-    Workspace, WorkspaceId,
+    ApiKeyId, EligibilityCriteria, FormConfig, Grant, InstanceDraft, InstanceEvent, InstanceId,
+    InstancePatch, Metadata, Name, Program, ProgramId, ProgramInstance, Scope, ScopeSet, Slug,
+    Status, Timestamp, Visibility, Workspace, WorkspaceId,
 };
 use serde_json::json;
 use time::Duration;
 
 use crate::{
-    EventRecord, IdempotencyClaim, IdempotencyStore, InstanceCursor, InstanceFilter, InstanceStore, KeyStore,
-    ProgramCatalog, StoreError, StoredKey, StoredResponse, WorkspaceDirectory,
+    EventRecord, IdempotencyClaim, IdempotencyStore, InstanceCursor, InstanceFilter, InstanceStore,
+    KeyStore, ProgramCatalog, StoreError, StoredKey, StoredResponse, WorkspaceDirectory,
 };
 
 /// Everything a storage adapter implements.
-pub trait Storage: InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore {}
-impl<T: InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore> Storage for T {}
+pub trait Storage:
+    InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore
+{
+}
+impl<T: InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore> Storage
+    for T
+{
+}
 
 /// One `#[test]` per contract case. `$fresh` is a function returning something that
 /// dereferences to a fresh, migrated, empty store (and cleans it up when dropped).
@@ -63,7 +69,11 @@ fn at(text: &str) -> Timestamp {
 
 fn workspace(store: &dyn Storage, id: &str) -> WorkspaceId {
     let id = WorkspaceId::parse(id).unwrap();
-    let workspace = Workspace { id: id.clone(), name: Name::parse(&format!("Workspace {id}")).unwrap(), created_at: at("2026-01-01T00:00:00Z") };
+    let workspace = Workspace {
+        id: id.clone(),
+        name: Name::parse(&format!("Workspace {id}")).unwrap(),
+        created_at: at("2026-01-01T00:00:00Z"),
+    };
     WorkspaceDirectory::insert(store, &workspace).unwrap();
     id
 }
@@ -86,16 +96,37 @@ fn instance_id(n: u32) -> InstanceId {
     InstanceId::parse(&format!("c{n:024}")).unwrap()
 }
 
-fn instance_with(ws: &WorkspaceId, program: &Program, n: u32, draft: InstanceDraft, created: Timestamp) -> ProgramInstance {
-    ProgramInstance::create(instance_id(n), program.id.clone(), ws.clone(), draft, created).unwrap().0
+fn instance_with(
+    ws: &WorkspaceId,
+    program: &Program,
+    n: u32,
+    draft: InstanceDraft,
+    created: Timestamp,
+) -> ProgramInstance {
+    ProgramInstance::create(
+        instance_id(n),
+        program.id.clone(),
+        ws.clone(),
+        draft,
+        created,
+    )
+    .unwrap()
+    .0
 }
 
 fn named(name: &str) -> InstanceDraft {
-    InstanceDraft { name: Some(Name::parse(name).unwrap()), ..InstanceDraft::default() }
+    InstanceDraft {
+        name: Some(Name::parse(name).unwrap()),
+        ..InstanceDraft::default()
+    }
 }
 
 fn created(instance: &ProgramInstance) -> EventRecord {
-    EventRecord { event: InstanceEvent::Created, actor: None, occurred_at: instance.created_at() }
+    EventRecord {
+        event: InstanceEvent::Created,
+        actor: None,
+        occurred_at: instance.created_at(),
+    }
 }
 
 fn store_instance(store: &dyn Storage, instance: &ProgramInstance) {
@@ -104,11 +135,18 @@ fn store_instance(store: &dyn Storage, instance: &ProgramInstance) {
 
 /// Two workspaces and a public program: the usual stage.
 fn stage(store: &dyn Storage) -> (WorkspaceId, WorkspaceId, Program) {
-    (workspace(store, "ws_a"), workspace(store, "ws_b"), program(store, "battery-rebate", Visibility::Public))
+    (
+        workspace(store, "ws_a"),
+        workspace(store, "ws_b"),
+        program(store, "battery-rebate", Visibility::Public),
+    )
 }
 
 fn ids(instances: &[ProgramInstance]) -> Vec<String> {
-    instances.iter().map(|instance| instance.id().to_string()).collect()
+    instances
+        .iter()
+        .map(|instance| instance.id().to_string())
+        .collect()
 }
 
 pub fn instances_round_trip_every_field(store: &dyn Storage) {
@@ -134,39 +172,95 @@ pub fn instances_round_trip_every_field(store: &dyn Storage) {
     };
     let instance = instance_with(&a, &program, 1, draft, at("2026-02-03T04:05:06.789012Z"));
     store_instance(store, &instance);
-    assert_eq!(InstanceStore::get(store, &a, instance.id()).unwrap(), Some(instance));
+    assert_eq!(
+        InstanceStore::get(store, &a, instance.id()).unwrap(),
+        Some(instance)
+    );
 }
 
 pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
     let (a, b, program) = stage(store);
     let now = at("2026-01-01T00:00:00Z");
-    store_instance(store, &instance_with(&a, &program, 1, named("Same name"), now));
+    store_instance(
+        store,
+        &instance_with(&a, &program, 1, named("Same name"), now),
+    );
     let twin = instance_with(&a, &program, 2, named("Same name"), now);
-    assert!(matches!(InstanceStore::insert(store, &twin, &created(&twin)), Err(StoreError::SlugTaken)));
-    assert_eq!(InstanceStore::get(store, &a, twin.id()).unwrap(), None, "nothing stored");
-    store_instance(store, &instance_with(&b, &program, 3, named("Same name"), now));
+    assert!(matches!(
+        InstanceStore::insert(store, &twin, &created(&twin)),
+        Err(StoreError::SlugTaken)
+    ));
+    assert_eq!(
+        InstanceStore::get(store, &a, twin.id()).unwrap(),
+        None,
+        "nothing stored"
+    );
+    store_instance(
+        store,
+        &instance_with(&b, &program, 3, named("Same name"), now),
+    );
 }
 
 pub fn stale_versions_conflict_and_write_nothing(store: &dyn Storage) {
     let (a, _, program) = stage(store);
-    let original = instance_with(&a, &program, 1, named("Versioned"), at("2026-01-01T00:00:00Z"));
+    let original = instance_with(
+        &a,
+        &program,
+        1,
+        named("Versioned"),
+        at("2026-01-01T00:00:00Z"),
+    );
     store_instance(store, &original);
-    let patch = |name: &str| InstancePatch { name: Some(Name::parse(name).unwrap()), ..InstancePatch::default() };
-    let first = original.apply(patch("First"), at("2026-01-02T00:00:00Z")).unwrap();
-    let records: Vec<_> = first.events.iter().map(|event| EventRecord { event: event.clone(), actor: None, occurred_at: at("2026-01-02T00:00:00Z") }).collect();
+    let patch = |name: &str| InstancePatch {
+        name: Some(Name::parse(name).unwrap()),
+        ..InstancePatch::default()
+    };
+    let first = original
+        .apply(patch("First"), at("2026-01-02T00:00:00Z"))
+        .unwrap();
+    let records: Vec<_> = first
+        .events
+        .iter()
+        .map(|event| EventRecord {
+            event: event.clone(),
+            actor: None,
+            occurred_at: at("2026-01-02T00:00:00Z"),
+        })
+        .collect();
     store.update(&first.instance, 1, &records).unwrap();
-    let stale = original.apply(patch("Second"), at("2026-01-03T00:00:00Z")).unwrap();
-    assert!(matches!(store.update(&stale.instance, 1, &records), Err(StoreError::VersionConflict)));
-    let stored = InstanceStore::get(store, &a, original.id()).unwrap().unwrap();
+    let stale = original
+        .apply(patch("Second"), at("2026-01-03T00:00:00Z"))
+        .unwrap();
+    assert!(matches!(
+        store.update(&stale.instance, 1, &records),
+        Err(StoreError::VersionConflict)
+    ));
+    let stored = InstanceStore::get(store, &a, original.id())
+        .unwrap()
+        .unwrap();
     assert_eq!((stored.name().as_str(), stored.version()), ("First", 2));
-    assert_eq!(store.events(&a, original.id(), None, 10).unwrap().items.len(), 2, "no event of the refused update");
+    assert_eq!(
+        store
+            .events(&a, original.id(), None, 10)
+            .unwrap()
+            .items
+            .len(),
+        2,
+        "no event of the refused update"
+    );
 }
 
 pub fn updates_of_missing_instances_are_not_found(store: &dyn Storage) {
     let (a, _, program) = stage(store);
     let ghost = instance_with(&a, &program, 1, named("Ghost"), at("2026-01-01T00:00:00Z"));
-    assert!(matches!(store.update(&ghost, 1, &[]), Err(StoreError::NotFound)));
-    assert!(matches!(store.delete(&a, ghost.id()), Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.update(&ghost, 1, &[]),
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete(&a, ghost.id()),
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub fn a_taken_slug_cannot_be_updated_into(store: &dyn Storage) {
@@ -175,9 +269,27 @@ pub fn a_taken_slug_cannot_be_updated_into(store: &dyn Storage) {
     store_instance(store, &instance_with(&a, &program, 1, named("Taken"), now));
     let other = instance_with(&a, &program, 2, named("Other"), now);
     store_instance(store, &other);
-    let moved = other.apply(InstancePatch { slug: Some(Slug::parse("taken").unwrap()), ..InstancePatch::default() }, now).unwrap();
-    assert!(matches!(store.update(&moved.instance, 1, &[]), Err(StoreError::SlugTaken)));
-    assert_eq!(InstanceStore::get(store, &a, other.id()).unwrap().unwrap().slug().as_str(), "other");
+    let moved = other
+        .apply(
+            InstancePatch {
+                slug: Some(Slug::parse("taken").unwrap()),
+                ..InstancePatch::default()
+            },
+            now,
+        )
+        .unwrap();
+    assert!(matches!(
+        store.update(&moved.instance, 1, &[]),
+        Err(StoreError::SlugTaken)
+    ));
+    assert_eq!(
+        InstanceStore::get(store, &a, other.id())
+            .unwrap()
+            .unwrap()
+            .slug()
+            .as_str(),
+        "other"
+    );
 }
 
 pub fn deletes_remove_instances_and_their_history(store: &dyn Storage) {
@@ -186,8 +298,17 @@ pub fn deletes_remove_instances_and_their_history(store: &dyn Storage) {
     store_instance(store, &instance);
     store.delete(&a, instance.id()).unwrap();
     assert_eq!(InstanceStore::get(store, &a, instance.id()).unwrap(), None);
-    assert!(store.events(&a, instance.id(), None, 10).unwrap().items.is_empty());
-    assert!(matches!(store.delete(&a, instance.id()), Err(StoreError::NotFound)));
+    assert!(
+        store
+            .events(&a, instance.id(), None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(matches!(
+        store.delete(&a, instance.id()),
+        Err(StoreError::NotFound)
+    ));
     store_instance(store, &instance);
 }
 
@@ -196,18 +317,52 @@ pub fn workspaces_are_isolated(store: &dyn Storage) {
     let mine = instance_with(&a, &program, 1, named("Mine"), at("2026-01-01T00:00:00Z"));
     store_instance(store, &mine);
     assert_eq!(InstanceStore::get(store, &b, mine.id()).unwrap(), None);
-    assert!(matches!(store.delete(&b, mine.id()), Err(StoreError::NotFound)));
-    assert!(InstanceStore::list(store, &b, &InstanceFilter::default(), None, 10).unwrap().items.is_empty());
-    assert!(store.events(&b, mine.id(), None, 10).unwrap().items.is_empty());
-    let mut foreign = mine.clone().apply(InstancePatch { name: Some(Name::parse("Hijacked").unwrap()), ..InstancePatch::default() }, at("2026-01-02T00:00:00Z")).unwrap().instance;
+    assert!(matches!(
+        store.delete(&b, mine.id()),
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        InstanceStore::list(store, &b, &InstanceFilter::default(), None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .events(&b, mine.id(), None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let mut foreign = mine
+        .clone()
+        .apply(
+            InstancePatch {
+                name: Some(Name::parse("Hijacked").unwrap()),
+                ..InstancePatch::default()
+            },
+            at("2026-01-02T00:00:00Z"),
+        )
+        .unwrap()
+        .instance;
     // The same id under another workspace is another row altogether.
     foreign = ProgramInstance::from_parts(domain::InstanceParts {
         workspace_id: b.clone(),
         ..parts_of(&foreign)
     })
     .unwrap();
-    assert!(matches!(store.update(&foreign, 1, &[]), Err(StoreError::NotFound)));
-    assert_eq!(InstanceStore::get(store, &a, mine.id()).unwrap().unwrap().name().as_str(), "Mine");
+    assert!(matches!(
+        store.update(&foreign, 1, &[]),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        InstanceStore::get(store, &a, mine.id())
+            .unwrap()
+            .unwrap()
+            .name()
+            .as_str(),
+        "Mine"
+    );
 }
 
 fn parts_of(instance: &ProgramInstance) -> domain::InstanceParts {
@@ -235,12 +390,24 @@ fn parts_of(instance: &ProgramInstance) -> domain::InstanceParts {
 pub fn lists_are_newest_first_in_keyset_pages(store: &dyn Storage) {
     let (a, _, program) = stage(store);
     // Three share one instant: ties are broken by id, descending.
-    let stamps = ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"];
+    let stamps = [
+        "2026-01-01T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+        "2026-01-03T00:00:00Z",
+    ];
     for (n, stamp) in stamps.iter().enumerate() {
         let n = u32::try_from(n).unwrap();
-        store_instance(store, &instance_with(&a, &program, n, named(&format!("I{n}")), at(stamp)));
+        store_instance(
+            store,
+            &instance_with(&a, &program, n, named(&format!("I{n}")), at(stamp)),
+        );
     }
-    let expected: Vec<String> = [4, 3, 2, 1, 0].iter().map(|n| instance_id(*n).to_string()).collect();
+    let expected: Vec<String> = [4, 3, 2, 1, 0]
+        .iter()
+        .map(|n| instance_id(*n).to_string())
+        .collect();
     let everything = InstanceStore::list(store, &a, &InstanceFilter::default(), None, 10).unwrap();
     assert_eq!(ids(&everything.items), expected);
     assert!(!everything.has_more);
@@ -248,11 +415,15 @@ pub fn lists_are_newest_first_in_keyset_pages(store: &dyn Storage) {
     let mut seen = Vec::new();
     let mut after: Option<InstanceCursor> = None;
     loop {
-        let page = InstanceStore::list(store, &a, &InstanceFilter::default(), after.as_ref(), 2).unwrap();
+        let page =
+            InstanceStore::list(store, &a, &InstanceFilter::default(), after.as_ref(), 2).unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(ids(&page.items));
         let Some(last) = page.items.last() else { break };
-        after = Some(InstanceCursor { created_at: last.created_at(), id: last.id().clone() });
+        after = Some(InstanceCursor {
+            created_at: last.created_at(),
+            id: last.id().clone(),
+        });
         if !page.has_more {
             break;
         }
@@ -263,101 +434,287 @@ pub fn lists_are_newest_first_in_keyset_pages(store: &dyn Storage) {
 pub fn list_filters_match_alike(store: &dyn Storage) {
     let (a, _, battery) = stage(store);
     let ev = program(store, "ev-charging", Visibility::Public);
-    let draft = |name: &str, status: Status, start: Option<&str>, end: Option<&str>| InstanceDraft {
-        status: Some(status),
-        start_date: start.map(at),
-        end_date: end.map(at),
-        ..named(name)
-    };
+    let draft =
+        |name: &str, status: Status, start: Option<&str>, end: Option<&str>| InstanceDraft {
+            status: Some(status),
+            start_date: start.map(at),
+            end_date: end.map(at),
+            ..named(name)
+        };
     let all = [
-        instance_with(&a, &ev, 1, draft("ÜBER 50% off", Status::Active, None, None), at("2026-01-01T00:00:00Z")),
-        instance_with(&a, &battery, 2, draft("Running", Status::Active, Some("2020-01-01T00:00:00Z"), Some("2099-01-01T00:00:00Z")), at("2026-01-02T00:00:00Z")),
-        instance_with(&a, &battery, 3, draft("Future", Status::Active, Some("2090-01-01T00:00:00Z"), None), at("2026-01-03T00:00:00Z")),
-        instance_with(&a, &battery, 4, draft("Paused_one", Status::Inactive, None, None), at("2026-01-04T00:00:00Z")),
+        instance_with(
+            &a,
+            &ev,
+            1,
+            draft("ÜBER 50% off", Status::Active, None, None),
+            at("2026-01-01T00:00:00Z"),
+        ),
+        instance_with(
+            &a,
+            &battery,
+            2,
+            draft(
+                "Running",
+                Status::Active,
+                Some("2020-01-01T00:00:00Z"),
+                Some("2099-01-01T00:00:00Z"),
+            ),
+            at("2026-01-02T00:00:00Z"),
+        ),
+        instance_with(
+            &a,
+            &battery,
+            3,
+            draft("Future", Status::Active, Some("2090-01-01T00:00:00Z"), None),
+            at("2026-01-03T00:00:00Z"),
+        ),
+        instance_with(
+            &a,
+            &battery,
+            4,
+            draft("Paused_one", Status::Inactive, None, None),
+            at("2026-01-04T00:00:00Z"),
+        ),
     ];
     for instance in &all {
         store_instance(store, instance);
     }
     let names = |filter: InstanceFilter| -> Vec<String> {
-        let mut found: Vec<String> = InstanceStore::list(store, &a, &filter, None, 50).unwrap().items.iter().map(|i| i.name().to_string()).collect();
+        let mut found: Vec<String> = InstanceStore::list(store, &a, &filter, None, 50)
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect();
         found.sort();
         found
     };
-    assert_eq!(names(InstanceFilter { program_id: Some(ev.id.clone()), ..InstanceFilter::default() }), ["ÜBER 50% off"]);
-    assert_eq!(names(InstanceFilter { statuses: Some(vec![Status::Inactive]), ..InstanceFilter::default() }), ["Paused_one"]);
-    assert_eq!(names(InstanceFilter { slug: Some("running".into()), ..InstanceFilter::default() }), ["Running"]);
-    let search = |text: &str| names(InstanceFilter { name_contains: Some(text.into()), ..InstanceFilter::default() });
-    assert_eq!(search("über"), ["ÜBER 50% off"], "case folding beyond ASCII");
+    assert_eq!(
+        names(InstanceFilter {
+            program_id: Some(ev.id.clone()),
+            ..InstanceFilter::default()
+        }),
+        ["ÜBER 50% off"]
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            statuses: Some(vec![Status::Inactive]),
+            ..InstanceFilter::default()
+        }),
+        ["Paused_one"]
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            slug: Some("running".into()),
+            ..InstanceFilter::default()
+        }),
+        ["Running"]
+    );
+    let search = |text: &str| {
+        names(InstanceFilter {
+            name_contains: Some(text.into()),
+            ..InstanceFilter::default()
+        })
+    };
+    assert_eq!(
+        search("über"),
+        ["ÜBER 50% off"],
+        "case folding beyond ASCII"
+    );
     assert_eq!(search("50%"), ["ÜBER 50% off"]);
     assert_eq!(search("%"), ["ÜBER 50% off"], "% is literal");
-    assert_eq!(search("s_d"), Vec::<String>::new(), "_ is literal (as a wildcard it would match 'sed')");
+    assert_eq!(
+        search("s_d"),
+        Vec::<String>::new(),
+        "_ is literal (as a wildcard it would match 'sed')"
+    );
     assert_eq!(search("d_one"), ["Paused_one"]);
-    assert_eq!(names(InstanceFilter { active_at: Some(at("2030-01-01T00:00:00Z")), ..InstanceFilter::default() }), ["Running", "ÜBER 50% off"]);
-    assert_eq!(names(InstanceFilter { active_at: Some(at("2099-01-01T00:00:00Z")), ..InstanceFilter::default() }), ["Future", "Running", "ÜBER 50% off"], "the end is inclusive");
-    assert_eq!(names(InstanceFilter { created_after: Some(at("2026-01-02T00:00:00Z")), ..InstanceFilter::default() }), ["Future", "Paused_one"]);
-    assert_eq!(names(InstanceFilter { created_before: Some(at("2026-01-02T00:00:00Z")), ..InstanceFilter::default() }), ["ÜBER 50% off"]);
-    assert_eq!(names(InstanceFilter { only_ids: Some(vec![instance_id(2), instance_id(4)]), ..InstanceFilter::default() }), ["Paused_one", "Running"]);
-    assert!(names(InstanceFilter { only_ids: Some(Vec::new()), ..InstanceFilter::default() }).is_empty());
+    assert_eq!(
+        names(InstanceFilter {
+            active_at: Some(at("2030-01-01T00:00:00Z")),
+            ..InstanceFilter::default()
+        }),
+        ["Running", "ÜBER 50% off"]
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            active_at: Some(at("2099-01-01T00:00:00Z")),
+            ..InstanceFilter::default()
+        }),
+        ["Future", "Running", "ÜBER 50% off"],
+        "the end is inclusive"
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            created_after: Some(at("2026-01-02T00:00:00Z")),
+            ..InstanceFilter::default()
+        }),
+        ["Future", "Paused_one"]
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            created_before: Some(at("2026-01-02T00:00:00Z")),
+            ..InstanceFilter::default()
+        }),
+        ["ÜBER 50% off"]
+    );
+    assert_eq!(
+        names(InstanceFilter {
+            only_ids: Some(vec![instance_id(2), instance_id(4)]),
+            ..InstanceFilter::default()
+        }),
+        ["Paused_one", "Running"]
+    );
+    assert!(
+        names(InstanceFilter {
+            only_ids: Some(Vec::new()),
+            ..InstanceFilter::default()
+        })
+        .is_empty()
+    );
 }
 
 pub fn events_are_appended_in_order(store: &dyn Storage) {
     let (a, _, program) = stage(store);
-    let instance = instance_with(&a, &program, 1, named("Tracked"), at("2026-01-01T00:00:00Z"));
+    let instance = instance_with(
+        &a,
+        &program,
+        1,
+        named("Tracked"),
+        at("2026-01-01T00:00:00Z"),
+    );
     store_instance(store, &instance);
     let actor = ApiKeyId::parse(&format!("c{}", "k".repeat(24))).unwrap();
     let mut current = instance;
-    for (step, status) in [Status::Inactive, Status::Active, Status::Inactive].into_iter().enumerate() {
+    for (step, status) in [Status::Inactive, Status::Active, Status::Inactive]
+        .into_iter()
+        .enumerate()
+    {
         let when = at(&format!("2026-01-0{}T00:00:00Z", step + 2));
-        let outcome = current.apply(InstancePatch { status: Some(status), ..InstancePatch::default() }, when).unwrap();
-        let records: Vec<_> = outcome.events.iter().map(|event| EventRecord { event: event.clone(), actor: Some(actor.clone()), occurred_at: when }).collect();
-        store.update(&outcome.instance, current.version(), &records).unwrap();
+        let outcome = current
+            .apply(
+                InstancePatch {
+                    status: Some(status),
+                    ..InstancePatch::default()
+                },
+                when,
+            )
+            .unwrap();
+        let records: Vec<_> = outcome
+            .events
+            .iter()
+            .map(|event| EventRecord {
+                event: event.clone(),
+                actor: Some(actor.clone()),
+                occurred_at: when,
+            })
+            .collect();
+        store
+            .update(&outcome.instance, current.version(), &records)
+            .unwrap();
         current = outcome.instance;
     }
     let all = store.events(&a, current.id(), None, 10).unwrap();
     let kinds: Vec<_> = all.items.iter().map(|event| event.kind.as_str()).collect();
-    assert_eq!(kinds, ["created", "statusChanged", "statusChanged", "statusChanged"]);
-    assert!(all.items.windows(2).all(|pair| pair[0].sequence < pair[1].sequence));
-    assert_eq!(all.items[1].data, json!({"type": "statusChanged", "from": "active", "to": "inactive"}));
+    assert_eq!(
+        kinds,
+        ["created", "statusChanged", "statusChanged", "statusChanged"]
+    );
+    assert!(
+        all.items
+            .windows(2)
+            .all(|pair| pair[0].sequence < pair[1].sequence)
+    );
+    assert_eq!(
+        all.items[1].data,
+        json!({"type": "statusChanged", "from": "active", "to": "inactive"})
+    );
     assert_eq!(all.items[1].actor.as_ref(), Some(&actor));
     assert_eq!(all.items[1].occurred_at, at("2026-01-02T00:00:00Z"));
     let first_two = store.events(&a, current.id(), None, 2).unwrap();
     assert!(first_two.has_more);
-    let rest = store.events(&a, current.id(), Some(first_two.items[1].sequence), 2).unwrap();
+    let rest = store
+        .events(&a, current.id(), Some(first_two.items[1].sequence), 2)
+        .unwrap();
     assert_eq!(rest.items.len(), 2);
     assert!(!rest.has_more);
 }
 
 pub fn catalog_visibility_follows_sharing(store: &dyn Storage) {
     let (a, b, public) = stage(store);
-    let private = program(store, "a-only", Visibility::Private { shared_with: vec![a.clone()] });
-    let slugs = |ws: &WorkspaceId| -> Vec<String> { store.list_visible(ws).unwrap().iter().map(|p| p.slug.to_string()).collect() };
+    let private = program(
+        store,
+        "a-only",
+        Visibility::Private {
+            shared_with: vec![a.clone()],
+        },
+    );
+    let slugs = |ws: &WorkspaceId| -> Vec<String> {
+        store
+            .list_visible(ws)
+            .unwrap()
+            .iter()
+            .map(|p| p.slug.to_string())
+            .collect()
+    };
     assert_eq!(slugs(&a), ["a-only", "battery-rebate"]);
     assert_eq!(slugs(&b), ["battery-rebate"]);
-    assert_eq!(store.find_visible(&a, &private.slug).unwrap(), Some(private.clone()));
+    assert_eq!(
+        store.find_visible(&a, &private.slug).unwrap(),
+        Some(private.clone())
+    );
     assert_eq!(store.find_visible(&b, &private.slug).unwrap(), None);
     assert_eq!(store.find_visible(&b, &public.slug).unwrap(), Some(public));
-    assert_eq!(store.find_visible(&a, &Slug::parse("nothing").unwrap()).unwrap(), None);
+    assert_eq!(
+        store
+            .find_visible(&a, &Slug::parse("nothing").unwrap())
+            .unwrap(),
+        None
+    );
 }
 
 pub fn catalog_refuses_duplicates_and_unknown_workspaces(store: &dyn Storage) {
     let (_, _, public) = stage(store);
-    let again = Program { id: ProgramId::parse("prog_other").unwrap(), ..public.clone() };
-    assert!(matches!(ProgramCatalog::insert(store, &again), Err(StoreError::Duplicate)));
+    let again = Program {
+        id: ProgramId::parse("prog_other").unwrap(),
+        ..public.clone()
+    };
+    assert!(matches!(
+        ProgramCatalog::insert(store, &again),
+        Err(StoreError::Duplicate)
+    ));
     let orphan = Program {
         id: ProgramId::parse("prog_orphan").unwrap(),
         slug: Slug::parse("orphan").unwrap(),
-        visibility: Visibility::Private { shared_with: vec![WorkspaceId::parse("ws_nobody").unwrap()] },
+        visibility: Visibility::Private {
+            shared_with: vec![WorkspaceId::parse("ws_nobody").unwrap()],
+        },
         ..public
     };
-    assert!(matches!(ProgramCatalog::insert(store, &orphan), Err(StoreError::NotFound)));
-    assert_eq!(store.find_visible(&WorkspaceId::parse("ws_a").unwrap(), &orphan.slug).unwrap(), None, "nothing stored");
+    assert!(matches!(
+        ProgramCatalog::insert(store, &orphan),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .find_visible(&WorkspaceId::parse("ws_a").unwrap(), &orphan.slug)
+            .unwrap(),
+        None,
+        "nothing stored"
+    );
 }
 
 pub fn workspaces_are_unique(store: &dyn Storage) {
     let a = workspace(store, "ws_a");
     let stored = WorkspaceDirectory::get(store, &a).unwrap().unwrap();
-    assert!(matches!(WorkspaceDirectory::insert(store, &stored), Err(StoreError::Duplicate)));
-    assert_eq!(WorkspaceDirectory::get(store, &WorkspaceId::parse("ws_none").unwrap()).unwrap(), None);
+    assert!(matches!(
+        WorkspaceDirectory::insert(store, &stored),
+        Err(StoreError::Duplicate)
+    ));
+    assert_eq!(
+        WorkspaceDirectory::get(store, &WorkspaceId::parse("ws_none").unwrap()).unwrap(),
+        None
+    );
 }
 
 fn key(workspace: &WorkspaceId, n: u32, created: &str) -> StoredKey {
@@ -368,7 +725,12 @@ fn key(workspace: &WorkspaceId, n: u32, created: &str) -> StoredKey {
         name: Some(format!("key {n}")),
         prefix: format!("{n:012x}"),
         secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        grant: Grant::new([Scope::ProgramsRead, Scope::ApiKeysManage].into_iter().collect::<ScopeSet>(), instances),
+        grant: Grant::new(
+            [Scope::ProgramsRead, Scope::ApiKeysManage]
+                .into_iter()
+                .collect::<ScopeSet>(),
+            instances,
+        ),
         expires_at: Some(at("2099-01-01T00:00:00Z")),
         revoked_at: None,
         created_at: at(created),
@@ -378,33 +740,77 @@ fn key(workspace: &WorkspaceId, n: u32, created: &str) -> StoredKey {
 
 pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
     let (a, b, _) = stage(store);
-    let keys: Vec<_> = (1..=3).map(|n| key(&a, n, &format!("2026-01-0{n}T00:00:00Z"))).collect();
+    let keys: Vec<_> = (1..=3)
+        .map(|n| key(&a, n, &format!("2026-01-0{n}T00:00:00Z")))
+        .collect();
     for stored in &keys {
         KeyStore::insert(store, stored).unwrap();
     }
-    assert_eq!(store.find_by_prefix(&keys[0].prefix).unwrap(), Some(keys[0].clone()));
+    assert_eq!(
+        store.find_by_prefix(&keys[0].prefix).unwrap(),
+        Some(keys[0].clone())
+    );
     assert_eq!(store.find(&a, &keys[1].id).unwrap(), Some(keys[1].clone()));
     assert_eq!(store.find(&b, &keys[1].id).unwrap(), None);
     assert_eq!(store.find_by_prefix("ffffffffffff").unwrap(), None);
-    let clash = StoredKey { id: ApiKeyId::parse(&format!("c{}", "9".repeat(24))).unwrap(), ..keys[0].clone() };
-    assert!(matches!(KeyStore::insert(store, &clash), Err(StoreError::Duplicate)));
-    let orphan = key(&WorkspaceId::parse("ws_none").unwrap(), 8, "2026-01-01T00:00:00Z");
-    assert!(matches!(KeyStore::insert(store, &orphan), Err(StoreError::NotFound)));
+    let clash = StoredKey {
+        id: ApiKeyId::parse(&format!("c{}", "9".repeat(24))).unwrap(),
+        ..keys[0].clone()
+    };
+    assert!(matches!(
+        KeyStore::insert(store, &clash),
+        Err(StoreError::Duplicate)
+    ));
+    let orphan = key(
+        &WorkspaceId::parse("ws_none").unwrap(),
+        8,
+        "2026-01-01T00:00:00Z",
+    );
+    assert!(matches!(
+        KeyStore::insert(store, &orphan),
+        Err(StoreError::NotFound)
+    ));
 
-    let revoked = store.revoke(Some(&a), &keys[0].id, at("2026-02-01T00:00:00Z")).unwrap();
+    let revoked = store
+        .revoke(Some(&a), &keys[0].id, at("2026-02-01T00:00:00Z"))
+        .unwrap();
     assert_eq!(revoked.revoked_at, Some(at("2026-02-01T00:00:00Z")));
-    let again = store.revoke(None, &keys[0].id, at("2026-03-01T00:00:00Z")).unwrap();
-    assert_eq!(again.revoked_at, Some(at("2026-02-01T00:00:00Z")), "the first revocation stands");
-    assert!(matches!(store.revoke(Some(&b), &keys[1].id, at("2026-02-01T00:00:00Z")), Err(StoreError::NotFound)));
+    let again = store
+        .revoke(None, &keys[0].id, at("2026-03-01T00:00:00Z"))
+        .unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(at("2026-02-01T00:00:00Z")),
+        "the first revocation stands"
+    );
+    assert!(matches!(
+        store.revoke(Some(&b), &keys[1].id, at("2026-02-01T00:00:00Z")),
+        Err(StoreError::NotFound)
+    ));
 
     let first = KeyStore::list(store, &a, None, 2).unwrap();
-    let names: Vec<_> = first.items.iter().map(|k| k.name.clone().unwrap()).collect();
+    let names: Vec<_> = first
+        .items
+        .iter()
+        .map(|k| k.name.clone().unwrap())
+        .collect();
     assert_eq!(names, ["key 3", "key 2"]);
     assert!(first.has_more);
     let rest = KeyStore::list(store, &a, Some(&first.items[1].id), 2).unwrap();
-    assert_eq!(rest.items.iter().map(|k| k.name.clone().unwrap()).collect::<Vec<_>>(), ["key 1"]);
+    assert_eq!(
+        rest.items
+            .iter()
+            .map(|k| k.name.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["key 1"]
+    );
     assert!(!rest.has_more);
-    assert!(KeyStore::list(store, &b, None, 10).unwrap().items.is_empty());
+    assert!(
+        KeyStore::list(store, &b, None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 pub fn key_use_is_recorded_at_most_once_a_minute(store: &dyn Storage) {
@@ -415,30 +821,87 @@ pub fn key_use_is_recorded_at_most_once_a_minute(store: &dyn Storage) {
     store.touch(&stored.id, at("2026-01-01T10:00:00Z")).unwrap();
     assert_eq!(last_used(), Some(at("2026-01-01T10:00:00Z")));
     store.touch(&stored.id, at("2026-01-01T10:00:30Z")).unwrap();
-    assert_eq!(last_used(), Some(at("2026-01-01T10:00:00Z")), "within the minute: no write");
+    assert_eq!(
+        last_used(),
+        Some(at("2026-01-01T10:00:00Z")),
+        "within the minute: no write"
+    );
     store.touch(&stored.id, at("2026-01-01T10:01:01Z")).unwrap();
     assert_eq!(last_used(), Some(at("2026-01-01T10:01:01Z")));
-    store.touch(&ApiKeyId::parse(&format!("c{}", "0".repeat(24))).unwrap(), at("2026-01-01T10:02:00Z")).unwrap();
+    store
+        .touch(
+            &ApiKeyId::parse(&format!("c{}", "0".repeat(24))).unwrap(),
+            at("2026-01-01T10:02:00Z"),
+        )
+        .unwrap();
 }
 
 pub fn idempotency_claims_replays_and_expires(store: &dyn Storage) {
     let (a, b, _) = stage(store);
     let (lease, retention) = (Duration::minutes(1), Duration::hours(24));
     let now = at("2026-01-01T00:00:00Z");
-    let claim = |ws: &WorkspaceId, key: &str, print: &str, when: Timestamp| store.claim(ws, key, print, when, lease, retention).unwrap();
+    let claim = |ws: &WorkspaceId, key: &str, print: &str, when: Timestamp| {
+        store.claim(ws, key, print, when, lease, retention).unwrap()
+    };
     assert_eq!(claim(&a, "k1", "f1", now), IdempotencyClaim::Claimed);
     assert_eq!(claim(&a, "k1", "f1", now), IdempotencyClaim::InProgress);
     assert_eq!(claim(&a, "k1", "other", now), IdempotencyClaim::Mismatch);
-    assert_eq!(claim(&b, "k1", "f1", now), IdempotencyClaim::Claimed, "per workspace");
+    assert_eq!(
+        claim(&b, "k1", "f1", now),
+        IdempotencyClaim::Claimed,
+        "per workspace"
+    );
 
-    let response = StoredResponse { status: 201, body: "{\"id\":\"x\"}".into(), headers: vec![("location".into(), "/x".into())] };
+    let response = StoredResponse {
+        status: 201,
+        body: "{\"id\":\"x\"}".into(),
+        headers: vec![("location".into(), "/x".into())],
+    };
     store.complete(&a, "k1", &response).unwrap();
-    assert_eq!(claim(&a, "k1", "f1", now.checked_add(Duration::hours(23)).unwrap()), IdempotencyClaim::Replay(response));
-    assert_eq!(claim(&a, "k1", "f1", now.checked_add(Duration::hours(25)).unwrap()), IdempotencyClaim::Claimed, "expired after the retention");
+    assert_eq!(
+        claim(
+            &a,
+            "k1",
+            "f1",
+            now.checked_add(Duration::hours(23)).unwrap()
+        ),
+        IdempotencyClaim::Replay(response)
+    );
+    assert_eq!(
+        claim(
+            &a,
+            "k1",
+            "f1",
+            now.checked_add(Duration::hours(25)).unwrap()
+        ),
+        IdempotencyClaim::Claimed,
+        "expired after the retention"
+    );
 
     assert_eq!(claim(&a, "k2", "f2", now), IdempotencyClaim::Claimed);
     store.release(&a, "k2").unwrap();
-    assert_eq!(claim(&a, "k2", "f2", now), IdempotencyClaim::Claimed, "released");
-    assert_eq!(claim(&a, "k2", "f2", now.checked_add(Duration::seconds(30)).unwrap()), IdempotencyClaim::InProgress);
-    assert_eq!(claim(&a, "k2", "f2", now.checked_add(Duration::seconds(61)).unwrap()), IdempotencyClaim::Claimed, "an abandoned claim is taken over");
+    assert_eq!(
+        claim(&a, "k2", "f2", now),
+        IdempotencyClaim::Claimed,
+        "released"
+    );
+    assert_eq!(
+        claim(
+            &a,
+            "k2",
+            "f2",
+            now.checked_add(Duration::seconds(30)).unwrap()
+        ),
+        IdempotencyClaim::InProgress
+    );
+    assert_eq!(
+        claim(
+            &a,
+            "k2",
+            "f2",
+            now.checked_add(Duration::seconds(61)).unwrap()
+        ),
+        IdempotencyClaim::Claimed,
+        "an abandoned claim is taken over"
+    );
 }
