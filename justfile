@@ -3,13 +3,17 @@
 _default:
     @just --list
 
-# Run the API on 127.0.0.1:8080 against the local PostgreSQL (database created if missing)
+# Run the API on 127.0.0.1:8080 (embedded SQLite in ./data unless DATABASE_URL says otherwise)
 run:
+    cargo run --release -p server -- serve
+
+# Run the API against the local PostgreSQL (database created if missing)
+run-postgres:
     DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/program_instances}" cargo run --release -p server -- serve
 
 # Create the demo workspace, catalog and a full key (idempotent), printed as JSON
 init:
-    DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/program_instances}" cargo run --release -p server -- init
+    cargo run --release -p server -- init
 
 # Run every test (needs PostgreSQL on 127.0.0.1:5432, trust auth)
 test:

@@ -1,7 +1,6 @@
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use domain::{InstanceId, ProgramInstance, Status, WorkspaceId};
-use i64;
 use ports::{
     EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoreError, StoredEvent,
 };

@@ -1,6 +1,9 @@
 //! The shared storage contract (`ports::contract`) on SQLite: each case on a fresh database
 //! file, removed afterwards.
 
+// Test code: a failed expectation is meant to stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

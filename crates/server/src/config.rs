@@ -1,5 +1,6 @@
 //! Typed configuration from the environment (and flags, applied by the CLI).
 
+use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
 use adapter_http::FailureLimits;
@@ -10,15 +11,18 @@ use time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Postgres(String),
+    /// A SQLite database file (created, with its folder, when missing).
+    Sqlite(PathBuf),
 }
+
+/// The embedded default when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/program-instances.db";
+
+const ACCEPTED_FORMS: &str = "postgres://USER@HOST:PORT/DATABASE (or postgresql://…), or sqlite://PATH (e.g. sqlite://./data/program-instances.db)";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("DATABASE_URL must be set to postgres://USER@HOST:PORT/DATABASE (or postgresql://…)")]
-    MissingDatabaseUrl,
-    #[error(
-        "DATABASE_URL {0:?} is not supported: use postgres://USER@HOST:PORT/DATABASE (or postgresql://…)"
-    )]
+    #[error("DATABASE_URL {0:?} is not supported: use {ACCEPTED_FORMS}")]
     UnsupportedDatabaseUrl(String),
     #[error("{name} must be {expected}, got {value:?}")]
     Invalid {
@@ -29,13 +33,15 @@ pub enum ConfigError {
 }
 
 impl DatabaseUrl {
+    /// `None` (unset) means the embedded default.
     pub fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
-        match value.map(str::trim) {
-            None | Some("") => Err(ConfigError::MissingDatabaseUrl),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(DatabaseUrl::Postgres(url.to_owned()))
-            }
-            Some(other) => Err(ConfigError::UnsupportedDatabaseUrl(other.to_owned())),
+        let url = value.map(str::trim).unwrap_or(DEFAULT_DATABASE_URL);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        match url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => Ok(DatabaseUrl::Sqlite(PathBuf::from(path))),
+            _ => Err(ConfigError::UnsupportedDatabaseUrl(url.to_owned())),
         }
     }
 }
@@ -130,13 +136,31 @@ mod tests {
     }
 
     #[test]
-    fn other_urls_are_refused_with_the_accepted_forms() {
-        let error = Settings::from_env(env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
-        assert!(error.to_string().contains("postgres://"));
+    fn sqlite_is_the_default_and_can_be_named() {
+        let default = Settings::from_env(env(&[])).unwrap();
         assert_eq!(
-            Settings::from_env(env(&[])).unwrap_err(),
-            ConfigError::MissingDatabaseUrl
+            default.database,
+            DatabaseUrl::Sqlite("./data/program-instances.db".into())
         );
+        let named =
+            Settings::from_env(env(&[("DATABASE_URL", "sqlite:///var/lib/pi/x.db")])).unwrap();
+        assert_eq!(
+            named.database,
+            DatabaseUrl::Sqlite("/var/lib/pi/x.db".into())
+        );
+    }
+
+    #[test]
+    fn other_urls_are_refused_with_the_accepted_forms() {
+        for bad in ["mysql://x", "sqlite://", "", "data.db"] {
+            let error = Settings::from_env(|name| (name == "DATABASE_URL").then(|| bad.to_owned()))
+                .unwrap_err();
+            let text = error.to_string();
+            assert!(
+                text.contains("postgres://") && text.contains("sqlite://"),
+                "{bad}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use adapter_http::metrics::GaugeReader;
-use adapter_postgres::{PgSettings, PgStore, SetupError};
+use adapter_postgres::{PgSettings, PgStore};
+use adapter_sqlite::{SqliteSettings, SqliteStore};
 use application::{CuidGenerator, Ports, SystemClock};
 
 use crate::config::{DatabaseUrl, Settings};
@@ -12,6 +13,58 @@ use crate::config::{DatabaseUrl, Settings};
 #[derive(Debug, Clone)]
 pub enum Storage {
     Postgres(PgStore),
+    Sqlite(SqliteStore),
+}
+
+/// Why storage could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Postgres(#[from] adapter_postgres::SetupError),
+    #[error(transparent)]
+    Sqlite(#[from] adapter_sqlite::SetupError),
+}
+
+/// Every port of one store, of whichever adapter.
+fn ports_of<S>(store: S) -> Ports
+where
+    S: ports::InstanceStore
+        + ports::ProgramCatalog
+        + ports::WorkspaceDirectory
+        + ports::KeyStore
+        + ports::IdempotencyStore
+        + 'static,
+{
+    let store = Arc::new(store);
+    Ports {
+        instances: store.clone(),
+        catalog: store.clone(),
+        workspaces: store.clone(),
+        keys: store.clone(),
+        idempotency: store,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(CuidGenerator),
+    }
+}
+
+fn pool_gauges(connections: u32, idle: u32, max: u32) -> Vec<(&'static str, &'static str, f64)> {
+    vec![
+        (
+            "db_pool_connections",
+            "Open database connections.",
+            f64::from(connections),
+        ),
+        (
+            "db_pool_idle_connections",
+            "Idle database connections.",
+            f64::from(idle),
+        ),
+        (
+            "db_pool_max_connections",
+            "The pool's size limit.",
+            f64::from(max),
+        ),
+    ]
 }
 
 impl Storage {
@@ -31,34 +84,32 @@ impl Storage {
                         create_missing_database(url)?;
                         PgStore::connect(&pg)?
                     }
-                    Err(error) => return Err(error),
+                    Err(error) => return Err(error.into()),
                 };
                 Ok(Storage::Postgres(store))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let sqlite = SqliteSettings {
+                    acquire_timeout: settings.pool_timeout,
+                    ..SqliteSettings::new(path.clone())
+                };
+                Ok(Storage::Sqlite(SqliteStore::connect(&sqlite)?))
             }
         }
     }
 
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
-        match self {
-            Storage::Postgres(store) => store.migrate(),
-        }
+        Ok(match self {
+            Storage::Postgres(store) => store.migrate()?,
+            Storage::Sqlite(store) => store.migrate()?,
+        })
     }
 
     pub fn ports(&self) -> Ports {
         match self {
-            Storage::Postgres(store) => {
-                let store = Arc::new(store.clone());
-                Ports {
-                    instances: store.clone(),
-                    catalog: store.clone(),
-                    workspaces: store.clone(),
-                    keys: store.clone(),
-                    idempotency: store,
-                    clock: Arc::new(SystemClock),
-                    ids: Arc::new(CuidGenerator),
-                }
-            }
+            Storage::Postgres(store) => ports_of(store.clone()),
+            Storage::Sqlite(store) => ports_of(store.clone()),
         }
     }
 
@@ -69,23 +120,14 @@ impl Storage {
                 let store = store.clone();
                 Box::new(move || {
                     let usage = store.pool_usage();
-                    vec![
-                        (
-                            "db_pool_connections",
-                            "Open database connections.",
-                            f64::from(usage.connections),
-                        ),
-                        (
-                            "db_pool_idle_connections",
-                            "Idle database connections.",
-                            f64::from(usage.idle),
-                        ),
-                        (
-                            "db_pool_max_connections",
-                            "The pool's size limit.",
-                            f64::from(usage.max),
-                        ),
-                    ]
+                    pool_gauges(usage.connections, usage.idle, usage.max)
+                })
+            }
+            Storage::Sqlite(store) => {
+                let store = store.clone();
+                Box::new(move || {
+                    let usage = store.pool_usage();
+                    pool_gauges(usage.connections, usage.idle, usage.max)
                 })
             }
         }
@@ -108,9 +150,10 @@ fn maintenance_url(url: &str) -> Option<(String, String)> {
     Some((admin, name.to_owned()))
 }
 
-fn create_missing_database(url: &str) -> Result<(), SetupError> {
-    let (admin, name) = maintenance_url(url)
-        .ok_or_else(|| SetupError::Connect("DATABASE_URL names no database".to_owned()))?;
+fn create_missing_database(url: &str) -> Result<(), adapter_postgres::SetupError> {
+    let (admin, name) = maintenance_url(url).ok_or_else(|| {
+        adapter_postgres::SetupError::Connect("DATABASE_URL names no database".to_owned())
+    })?;
     tracing::info!(database = %name, "creating the database");
     adapter_postgres::create_database(&admin, &name)
 }

@@ -9,7 +9,7 @@ use application::{Application, KeyRequest, ProgramRequest};
 use awc::http::StatusCode;
 use domain::{Grant, InstanceId, Name, Scope, ScopeSet, Slug, Visibility, WorkspaceId};
 use serde_json::{Value, json};
-use server::config::{DatabaseUrl, Settings};
+use server::config::Settings;
 use server::storage::Storage;
 
 pub fn admin_url() -> String {
@@ -53,6 +53,51 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A folder of its own for a SQLite database, removed when this is dropped.
+pub struct TestFolder {
+    pub path: std::path::PathBuf,
+}
+
+impl TestFolder {
+    pub fn create() -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "pi_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("create a test folder");
+        Self { path }
+    }
+
+    pub fn sqlite_url(&self) -> String {
+        format!(
+            "sqlite://{}",
+            self.path.join("program-instances.db").display()
+        )
+    }
+}
+
+impl Drop for TestFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Where a test app keeps its data.
+pub enum TestStore {
+    Postgres(TestDatabase),
+    Sqlite(TestFolder),
+}
+
+impl TestStore {
+    fn url(&self) -> String {
+        match self {
+            TestStore::Postgres(database) => database.url.clone(),
+            TestStore::Sqlite(folder) => folder.sqlite_url(),
+        }
+    }
+}
+
 fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -73,7 +118,6 @@ pub fn settings(url: &str) -> Settings {
     .expect("test settings");
     settings.workers = 2;
     settings.pool_size = 8;
-    settings.database = DatabaseUrl::Postgres(url.to_owned());
     settings
 }
 
@@ -92,7 +136,7 @@ pub struct TestApp {
     /// Workspace B.
     pub b: Tenant,
     // Dropped last: the server's connections die with the database.
-    _database: TestDatabase,
+    store: TestStore,
 }
 
 pub struct Reply {
@@ -210,9 +254,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with adjusted settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(TestStore::Postgres(TestDatabase::create()), adjust).await
+}
+
+/// `spawn_app` over the embedded SQLite adapter.
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn_app_on(TestStore::Sqlite(TestFolder::create()), |_| {}).await
+}
+
+async fn spawn_app_on(store: TestStore, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
-    let database = TestDatabase::create();
-    let mut settings = settings(&database.url);
+    let mut settings = settings(&store.url());
     adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
@@ -260,17 +312,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         app,
         a,
         b,
-        _database: database,
+        store,
     }
 }
 
 impl TestApp {
+    /// The PostgreSQL database's name (the app must run on PostgreSQL).
     pub fn database_name(&self) -> String {
-        self._database.name.clone()
+        match &self.store {
+            TestStore::Postgres(database) => database.name.clone(),
+            TestStore::Sqlite(_) => panic!("this app runs on SQLite"),
+        }
     }
 
+    /// The `DATABASE_URL` of the app's store.
     pub fn database_url(&self) -> String {
-        self._database.url.clone()
+        self.store.url()
     }
 
     /// Sends a request with an optional key and JSON body; more headers may be given.

@@ -9,6 +9,7 @@ mod auth;
 mod auth_matrix;
 mod catalog;
 mod cli;
+mod embedded;
 mod errors;
 mod idempotency;
 mod instances_create;
