@@ -1,6 +1,6 @@
 //! Eligibility criteria: the typed rules an instance sets for who may enroll.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::strict_json::{child, non_negative_number, object, reject_unknown, string_list};
@@ -110,6 +110,192 @@ impl EligibilityCriteria {
     }
 }
 
+/// What is known about someone who wants to enroll. Every attribute is optional; a
+/// criterion about a missing attribute fails, saying so.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Applicant {
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub device_type: Option<String>,
+    pub capacity: Option<f64>,
+    pub customer_type: Option<String>,
+    pub utility: Option<String>,
+    pub manufacturer: Option<String>,
+}
+
+/// The verdict on one criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionResult {
+    pub criterion: String,
+    pub passed: bool,
+    pub reason: String,
+}
+
+/// The verdict on every criterion an instance sets; eligible when all pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub eligible: bool,
+    pub results: Vec<CriterionResult>,
+}
+
+fn list_verdict(
+    criterion: &str,
+    attribute: &str,
+    allowed: &[String],
+    given: Option<&str>,
+) -> CriterionResult {
+    let (passed, reason) = match given.map(str::trim).filter(|value| !value.is_empty()) {
+        None => (false, format!("no {attribute} was given")),
+        Some(value) => {
+            let wanted = value.to_lowercase();
+            if allowed
+                .iter()
+                .any(|candidate| candidate.to_lowercase() == wanted)
+            {
+                (true, format!("{attribute} {value} is eligible"))
+            } else {
+                (
+                    false,
+                    format!("{attribute} {value} is not one of {}", allowed.join(", ")),
+                )
+            }
+        }
+    };
+    CriterionResult {
+        criterion: criterion.to_owned(),
+        passed,
+        reason,
+    }
+}
+
+fn bound_verdict(
+    criterion: &str,
+    bound: f64,
+    given: Option<f64>,
+    at_least: bool,
+) -> CriterionResult {
+    let (passed, reason) = match given {
+        None => (false, "no capacity was given".to_owned()),
+        Some(capacity) if at_least && capacity >= bound => (
+            true,
+            format!("capacity {capacity} meets the minimum of {bound}"),
+        ),
+        Some(capacity) if at_least => (
+            false,
+            format!("capacity {capacity} is below the minimum of {bound}"),
+        ),
+        Some(capacity) if capacity <= bound => (
+            true,
+            format!("capacity {capacity} is within the maximum of {bound}"),
+        ),
+        Some(capacity) => (
+            false,
+            format!("capacity {capacity} is above the maximum of {bound}"),
+        ),
+    };
+    CriterionResult {
+        criterion: criterion.to_owned(),
+        passed,
+        reason,
+    }
+}
+
+impl EligibilityCriteria {
+    /// One result per criterion set, in a fixed order; lists match case-insensitively.
+    ///
+    /// ```
+    /// use domain::eligibility::{Applicant, EligibilityCriteria};
+    /// use serde_json::json;
+    ///
+    /// let criteria = EligibilityCriteria::from_json(json!({"regions": ["NY"], "minimumCapacity": 5.0})).unwrap();
+    /// let applicant = Applicant { region: Some("ny".into()), capacity: Some(4.0), ..Applicant::default() };
+    /// let evaluation = criteria.evaluate(&applicant);
+    /// assert!(!evaluation.eligible);
+    /// assert_eq!(evaluation.results.len(), 2);
+    /// assert!(evaluation.results[0].passed);
+    /// assert_eq!(evaluation.results[1].reason, "capacity 4 is below the minimum of 5");
+    /// ```
+    pub fn evaluate(&self, applicant: &Applicant) -> Evaluation {
+        let who = applicant;
+        let list = |criterion, attribute, allowed: &Option<Vec<String>>, given: &Option<String>| {
+            allowed
+                .as_deref()
+                .map(|allowed| list_verdict(criterion, attribute, allowed, given.as_deref()))
+        };
+        let results: Vec<CriterionResult> = [
+            list("regions", "region", &self.regions, &who.region),
+            list(
+                "postalCodes",
+                "postal code",
+                &self.postal_codes,
+                &who.postal_code,
+            ),
+            list(
+                "deviceTypes",
+                "device type",
+                &self.device_types,
+                &who.device_type,
+            ),
+            self.minimum_capacity
+                .map(|minimum| bound_verdict("minimumCapacity", minimum, who.capacity, true)),
+            self.maximum_capacity
+                .map(|maximum| bound_verdict("maximumCapacity", maximum, who.capacity, false)),
+            list(
+                "customerTypes",
+                "customer type",
+                &self.customer_types,
+                &who.customer_type,
+            ),
+            list("utilities", "utility", &self.utilities, &who.utility),
+            list(
+                "manufacturers",
+                "manufacturer",
+                &self.manufacturers,
+                &who.manufacturer,
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Evaluation {
+            eligible: results.iter().all(|result| result.passed),
+            results,
+        }
+    }
+
+    /// How many criteria are set.
+    pub fn len(&self) -> usize {
+        [
+            self.regions.is_some(),
+            self.postal_codes.is_some(),
+            self.device_types.is_some(),
+            self.minimum_capacity.is_some(),
+            self.maximum_capacity.is_some(),
+            self.customer_types.is_some(),
+            self.utilities.is_some(),
+            self.manufacturers.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Without criteria everyone is eligible.
+pub fn evaluate(criteria: Option<&EligibilityCriteria>, applicant: &Applicant) -> Evaluation {
+    criteria.map_or(
+        Evaluation {
+            eligible: true,
+            results: Vec::new(),
+        },
+        |criteria| criteria.evaluate(applicant),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +384,200 @@ mod tests {
     fn null_members_count_as_absent() {
         let criteria = EligibilityCriteria::from_json(json!({"regions": null})).unwrap();
         assert_eq!(criteria, EligibilityCriteria::default());
+    }
+
+    fn full() -> EligibilityCriteria {
+        EligibilityCriteria::from_json(
+            json!({ "regions": ["NY"], "postalCodes": ["10001"], "deviceTypes": ["battery"],
+            "minimumCapacity": 5.0, "maximumCapacity": 20.0, "customerTypes": ["residential"],
+            "utilities": ["coned"], "manufacturers": ["tesla"] }),
+        )
+        .unwrap()
+    }
+
+    fn applicant() -> Applicant {
+        Applicant {
+            region: Some("ny".into()),
+            postal_code: Some("10001".into()),
+            device_type: Some("Battery".into()),
+            capacity: Some(13.5),
+            customer_type: Some("RESIDENTIAL".into()),
+            utility: Some("ConEd".into()),
+            manufacturer: Some("Tesla".into()),
+        }
+    }
+
+    #[test]
+    fn a_matching_applicant_passes_every_criterion_case_insensitively() {
+        let evaluation = full().evaluate(&applicant());
+        assert!(evaluation.eligible, "{evaluation:?}");
+        let criteria: Vec<_> = evaluation
+            .results
+            .iter()
+            .map(|r| r.criterion.as_str())
+            .collect();
+        assert_eq!(
+            criteria,
+            [
+                "regions",
+                "postalCodes",
+                "deviceTypes",
+                "minimumCapacity",
+                "maximumCapacity",
+                "customerTypes",
+                "utilities",
+                "manufacturers"
+            ]
+        );
+    }
+
+    #[test]
+    fn each_criterion_can_fail_on_its_own() {
+        let cases: [(&str, Applicant); 8] = [
+            (
+                "regions",
+                Applicant {
+                    region: Some("CA".into()),
+                    ..applicant()
+                },
+            ),
+            (
+                "postalCodes",
+                Applicant {
+                    postal_code: Some("90210".into()),
+                    ..applicant()
+                },
+            ),
+            (
+                "deviceTypes",
+                Applicant {
+                    device_type: Some("heat pump".into()),
+                    ..applicant()
+                },
+            ),
+            (
+                "minimumCapacity",
+                Applicant {
+                    capacity: Some(4.9),
+                    ..applicant()
+                },
+            ),
+            (
+                "maximumCapacity",
+                Applicant {
+                    capacity: Some(20.1),
+                    ..applicant()
+                },
+            ),
+            (
+                "customerTypes",
+                Applicant {
+                    customer_type: Some("commercial".into()),
+                    ..applicant()
+                },
+            ),
+            (
+                "utilities",
+                Applicant {
+                    utility: Some("pge".into()),
+                    ..applicant()
+                },
+            ),
+            (
+                "manufacturers",
+                Applicant {
+                    manufacturer: Some("lg".into()),
+                    ..applicant()
+                },
+            ),
+        ];
+        for (failing, who) in cases {
+            let evaluation = full().evaluate(&who);
+            assert!(!evaluation.eligible);
+            let failed: Vec<_> = evaluation
+                .results
+                .iter()
+                .filter(|r| !r.passed)
+                .map(|r| r.criterion.as_str())
+                .collect();
+            assert_eq!(failed, [failing]);
+        }
+    }
+
+    #[test]
+    fn missing_attributes_fail_saying_so() {
+        let evaluation = full().evaluate(&Applicant::default());
+        assert!(
+            evaluation
+                .results
+                .iter()
+                .all(|r| !r.passed && r.reason.starts_with("no ")),
+            "{evaluation:?}"
+        );
+        assert_eq!(evaluation.results.len(), 8);
+    }
+
+    #[test]
+    fn no_criteria_means_eligible() {
+        let evaluation = evaluate(None, &Applicant::default());
+        assert!(evaluation.eligible && evaluation.results.is_empty());
+    }
+
+    fn any_applicant() -> impl Strategy<Value = Applicant> {
+        let text = proptest::option::of(prop_oneof![
+            Just("NY".to_owned()),
+            Just("ny".to_owned()),
+            "[a-z]{0,4}"
+        ]);
+        (
+            text.clone(),
+            text.clone(),
+            text.clone(),
+            proptest::option::of(0.0f64..50.0),
+            text.clone(),
+            text.clone(),
+            text,
+        )
+            .prop_map(
+                |(
+                    region,
+                    postal_code,
+                    device_type,
+                    capacity,
+                    customer_type,
+                    utility,
+                    manufacturer,
+                )| Applicant {
+                    region,
+                    postal_code,
+                    device_type,
+                    capacity,
+                    customer_type,
+                    utility,
+                    manufacturer,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn evaluation_is_deterministic_with_one_result_per_criterion(
+            who in any_applicant(),
+            keep in proptest::collection::vec(any::<bool>(), 8),
+        ) {
+            let mut criteria = full().to_json();
+            let keys: Vec<String> = criteria.as_object().unwrap().keys().cloned().collect();
+            for (key, kept) in keys.iter().zip(keep) {
+                if !kept {
+                    criteria.as_object_mut().unwrap().remove(key);
+                }
+            }
+            let criteria = EligibilityCriteria::from_json(criteria).unwrap();
+            let first = criteria.evaluate(&who);
+            prop_assert_eq!(&first, &criteria.evaluate(&who));
+            prop_assert_eq!(first.results.len(), criteria.len());
+            prop_assert_eq!(first.eligible, first.results.iter().all(|r| r.passed));
+        }
     }
 
     proptest! {

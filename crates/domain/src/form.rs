@@ -229,6 +229,250 @@ impl FormConfig {
     }
 }
 
+fn invalid(pointer: &str, code: &'static str, message: impl Into<String>) -> Violation {
+    Violation::new(pointer, code, message)
+}
+
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && text.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
+
+fn is_phone(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (7..=15).contains(&digits)
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+}
+
+fn is_date(text: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format).is_ok()
+}
+
+impl FormField {
+    /// Checks one submitted value of this field; `pointer` locates it.
+    fn check(&self, value: &Value, pointer: &str) -> Option<Violation> {
+        let kind = self.field_type.as_str();
+        match self.field_type {
+            FieldType::Text | FieldType::Email | FieldType::Phone => {
+                let Some(text) = value.as_str() else {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_type",
+                        format!("must be a string ({kind})"),
+                    ));
+                };
+                let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+                if let Some(min) = self.min_length.filter(|min| chars < *min) {
+                    return Some(invalid(
+                        pointer,
+                        "too_short",
+                        format!("must be at least {min} characters"),
+                    ));
+                }
+                if let Some(max) = self.max_length.filter(|max| chars > *max) {
+                    return Some(invalid(
+                        pointer,
+                        "too_long",
+                        format!("must be at most {max} characters"),
+                    ));
+                }
+                if let Some(pattern) = self
+                    .pattern
+                    .as_ref()
+                    .filter(|pattern| !pattern.is_match(text))
+                {
+                    return Some(invalid(
+                        pointer,
+                        "pattern_mismatch",
+                        format!("must match {}", pattern.source()),
+                    ));
+                }
+                if self.field_type == FieldType::Email && !is_email(text) {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_email",
+                        "must be an email address",
+                    ));
+                }
+                if self.field_type == FieldType::Phone && !is_phone(text) {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_phone",
+                        "must be a phone number of 7 to 15 digits",
+                    ));
+                }
+                None
+            }
+            FieldType::Number | FieldType::Integer => {
+                let number = if self.field_type == FieldType::Integer {
+                    value
+                        .as_i64()
+                        .map(|n| n as f64)
+                        .or_else(|| value.as_u64().map(|n| n as f64))
+                } else {
+                    value.as_f64()
+                };
+                let Some(number) = number else {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_type",
+                        format!(
+                            "must be a{} {kind}",
+                            if kind == "integer" { "n" } else { "" }
+                        ),
+                    ));
+                };
+                if let Some(min) = self.min.filter(|min| number < *min) {
+                    return Some(invalid(
+                        pointer,
+                        "below_minimum",
+                        format!("must be at least {min}"),
+                    ));
+                }
+                if let Some(max) = self.max.filter(|max| number > *max) {
+                    return Some(invalid(
+                        pointer,
+                        "above_maximum",
+                        format!("must be at most {max}"),
+                    ));
+                }
+                None
+            }
+            FieldType::Boolean => (!value.is_boolean())
+                .then(|| invalid(pointer, "invalid_type", "must be true or false")),
+            FieldType::Date => match value.as_str() {
+                Some(text) if is_date(text) => None,
+                Some(_) => Some(invalid(
+                    pointer,
+                    "invalid_date",
+                    "must be a date such as 2024-05-31",
+                )),
+                None => Some(invalid(
+                    pointer,
+                    "invalid_type",
+                    "must be a date string such as 2024-05-31",
+                )),
+            },
+            FieldType::Select => match value.as_str() {
+                Some(choice) if self.offers(choice) => None,
+                Some(_) => Some(invalid(pointer, "invalid_option", self.options_message())),
+                None => Some(invalid(pointer, "invalid_type", "must be a string")),
+            },
+            FieldType::Multiselect => {
+                let Some(choices) = value.as_array() else {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_type",
+                        "must be a list of options",
+                    ));
+                };
+                if self.required && choices.is_empty() {
+                    return Some(invalid(pointer, "required", "choose at least one option"));
+                }
+                let mut seen = HashSet::new();
+                for (index, choice) in choices.iter().enumerate() {
+                    let at = format!("{pointer}/{index}");
+                    match choice.as_str() {
+                        Some(text) if !self.offers(text) => {
+                            return Some(invalid(&at, "invalid_option", self.options_message()));
+                        }
+                        Some(text) if !seen.insert(text) => {
+                            return Some(invalid(&at, "duplicate", "chosen twice"));
+                        }
+                        Some(_) => {}
+                        None => return Some(invalid(&at, "invalid_type", "must be a string")),
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn offers(&self, choice: &str) -> bool {
+        self.options
+            .as_ref()
+            .is_some_and(|options| options.iter().any(|option| option == choice))
+    }
+
+    fn options_message(&self) -> String {
+        format!(
+            "must be one of {}",
+            self.options.as_deref().unwrap_or_default().join(", ")
+        )
+    }
+}
+
+impl FormConfig {
+    /// Checks submitted form data: every required field present, every value of its field's
+    /// type and within its rules, no unknown keys. `null` counts as absent. Violation
+    /// pointers are relative to the data object.
+    ///
+    /// ```
+    /// use domain::FormConfig;
+    /// use serde_json::json;
+    ///
+    /// let form = FormConfig::from_json(json!({"fields": [
+    ///     {"key": "account", "label": "Account", "type": "text", "required": true, "pattern": "^[0-9]{10}$"}
+    /// ]})).unwrap();
+    /// assert!(form.validate(json!({"account": "0123456789"}).as_object().unwrap()).is_ok());
+    /// let errors = form.validate(json!({"account": "12", "colour": "red"}).as_object().unwrap()).unwrap_err();
+    /// let codes: Vec<_> = errors.iter().map(|v| (v.pointer.as_str(), v.code)).collect();
+    /// assert_eq!(codes, [("/colour", "unknown_field"), ("/account", "pattern_mismatch")]);
+    /// ```
+    pub fn validate(&self, data: &serde_json::Map<String, Value>) -> Result<(), Violations> {
+        let mut violations = Violations::new();
+        for key in data
+            .keys()
+            .filter(|key| !self.fields.iter().any(|field| &field.key == *key))
+        {
+            violations.push(invalid(
+                &child("", key),
+                "unknown_field",
+                "this form has no such field",
+            ));
+        }
+        for field in &self.fields {
+            let pointer = child("", &field.key);
+            match data.get(&field.key).filter(|value| !value.is_null()) {
+                None if field.required => violations.push(invalid(
+                    &pointer,
+                    "required",
+                    format!("{} is required", field.label),
+                )),
+                None => {}
+                Some(value) => {
+                    if let Some(violation) = field.check(value, &pointer) {
+                        violations.push(violation);
+                    }
+                }
+            }
+        }
+        violations.into_result(())
+    }
+}
+
+/// Validates form data against an instance's form, if it has one; without a form, no data
+/// is expected.
+pub fn validate_form_data(
+    form: Option<&FormConfig>,
+    data: &serde_json::Map<String, Value>,
+) -> Result<(), Violations> {
+    match form {
+        Some(form) => form.validate(data),
+        None => FormConfig::default().validate(data),
+    }
+}
+
 fn is_identifier(key: &str) -> bool {
     let mut bytes = key.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
@@ -489,6 +733,101 @@ mod tests {
             violations(json!({ "fields": fields })),
             [("/fields".to_owned(), "too_many_items")]
         );
+    }
+
+    fn every_type() -> FormConfig {
+        FormConfig::from_json(json!({"fields": [
+            {"key": "account", "label": "Account", "type": "text", "required": true, "pattern": "^[0-9]{10}$", "maxLength": 10},
+            {"key": "note", "label": "Note", "type": "text", "minLength": 2},
+            {"key": "kwh", "label": "kWh", "type": "number", "min": 0, "max": 100},
+            {"key": "panels", "label": "Panels", "type": "integer", "min": 1},
+            {"key": "owner", "label": "Owner", "type": "boolean"},
+            {"key": "installed", "label": "Installed", "type": "date"},
+            {"key": "email", "label": "Email", "type": "email"},
+            {"key": "phone", "label": "Phone", "type": "phone"},
+            {"key": "tier", "label": "Tier", "type": "select", "options": ["basic", "plus"]},
+            {"key": "extras", "label": "Extras", "type": "multiselect", "options": ["a", "b"]}
+        ]}))
+        .unwrap()
+    }
+
+    fn check(data: Value) -> Vec<(String, &'static str)> {
+        match every_type().validate(data.as_object().unwrap()) {
+            Ok(()) => Vec::new(),
+            Err(violations) => violations
+                .into_iter()
+                .map(|v| (v.pointer, v.code))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn valid_data_of_every_type_passes() {
+        let data = json!({"account": "0123456789", "note": "hi", "kwh": 12.5, "panels": 10, "owner": true,
+            "installed": "2024-02-29", "email": "a@example.com", "phone": "+1 (212) 555-0100",
+            "tier": "plus", "extras": ["a", "b"]});
+        assert_eq!(check(data), []);
+        assert_eq!(
+            check(json!({"account": "0123456789", "note": null})),
+            [],
+            "null is absent"
+        );
+    }
+
+    #[test]
+    fn every_rule_is_named() {
+        let base = || json!({"account": "0123456789"});
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (json!({}), "/account", "required"),
+            (json!({"account": 123}), "/account", "invalid_type"),
+            (json!({"account": "12345"}), "/account", "pattern_mismatch"),
+            (json!({"account": "01234567891"}), "/account", "too_long"),
+            (json!({"note": "x"}), "/note", "too_short"),
+            (json!({"kwh": "12"}), "/kwh", "invalid_type"),
+            (json!({"kwh": 101}), "/kwh", "above_maximum"),
+            (json!({"kwh": -1}), "/kwh", "below_minimum"),
+            (json!({"panels": 1.5}), "/panels", "invalid_type"),
+            (json!({"panels": 0}), "/panels", "below_minimum"),
+            (json!({"owner": "yes"}), "/owner", "invalid_type"),
+            (
+                json!({"installed": "2023-02-29"}),
+                "/installed",
+                "invalid_date",
+            ),
+            (json!({"email": "not-an-email"}), "/email", "invalid_email"),
+            (json!({"phone": "12"}), "/phone", "invalid_phone"),
+            (json!({"tier": "gold"}), "/tier", "invalid_option"),
+            (json!({"extras": ["a", "a"]}), "/extras/1", "duplicate"),
+            (json!({"extras": ["c"]}), "/extras/0", "invalid_option"),
+            (json!({"extras": "a"}), "/extras", "invalid_type"),
+            (json!({"unknown": 1}), "/unknown", "unknown_field"),
+        ];
+        for (extra, pointer, code) in cases {
+            let mut data = base();
+            if extra.as_object().unwrap().is_empty() {
+                data = json!({});
+            }
+            for (key, value) in extra.as_object().unwrap() {
+                data[key] = value.clone();
+            }
+            assert_eq!(check(data.clone()), [(pointer.to_owned(), code)], "{data}");
+        }
+    }
+
+    #[test]
+    fn without_a_form_no_data_is_expected() {
+        assert!(validate_form_data(None, json!({}).as_object().unwrap()).is_ok());
+        assert!(validate_form_data(None, json!({"x": 1}).as_object().unwrap()).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn validation_never_panics_on_arbitrary_json(text in "\\PC{0,200}", key in prop_oneof![Just("account"), Just("kwh"), Just("extras"), Just("installed"), Just("phone")]) {
+            let value = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+            let mut data = serde_json::Map::new();
+            data.insert(key.to_owned(), value);
+            let _ = every_type().validate(&data);
+        }
     }
 
     proptest! {
