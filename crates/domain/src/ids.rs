@@ -86,6 +86,10 @@ identifier!(
     InstanceId, "an instance id", is_cuid, NotCuid
 );
 identifier!(
+    /// An enrollment id: a CUID.
+    EnrollmentId, "an enrollment id", is_cuid, NotCuid
+);
+identifier!(
     /// An API key id: a CUID.
     ApiKeyId, "a key id", is_cuid, NotCuid
 );

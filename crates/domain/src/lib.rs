@@ -6,6 +6,7 @@
 //! database.
 
 pub mod eligibility;
+pub mod enrollment;
 pub mod form;
 pub mod ids;
 pub mod instance;
@@ -18,8 +19,9 @@ pub mod violation;
 pub mod workspace;
 
 pub use eligibility::EligibilityCriteria;
+pub use enrollment::{Enrollment, EnrollmentStatus};
 pub use form::FormConfig;
-pub use ids::{ApiKeyId, IdError, InstanceId, ProgramId, WorkspaceId};
+pub use ids::{ApiKeyId, EnrollmentId, IdError, InstanceId, ProgramId, WorkspaceId};
 pub use instance::{
     CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
     InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,
