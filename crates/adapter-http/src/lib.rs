@@ -7,6 +7,7 @@ mod auth_limiter;
 mod blocking;
 mod body;
 mod cursor;
+mod enrollment_body;
 mod envelope;
 mod idempotency;
 mod instance_body;

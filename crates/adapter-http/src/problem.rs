@@ -115,6 +115,8 @@ impl ApiError {
                     Conflict::InvalidTransition { .. } => "invalid_transition",
                     Conflict::CannotActivate { .. } => "cannot_activate",
                     Conflict::HasEnrollments => "has_enrollments",
+                    Conflict::NotAcceptingEnrollments => "not_accepting_enrollments",
+                    Conflict::InvalidEnrollmentTransition(_) => "invalid_transition",
                     Conflict::ConcurrentUpdate => "concurrent_update",
                     Conflict::AlreadyExists(_) => "already_exists",
                 },
@@ -213,11 +215,16 @@ impl ApiError {
                 to,
                 allowed,
             })) => {
-                body.insert("from".into(), Value::String(from.as_str().to_owned()));
-                body.insert("to".into(), Value::String(to.as_str().to_owned()));
-                body.insert(
-                    "allowed".into(),
-                    allowed.iter().map(|s| s.as_str()).collect(),
+                let allowed = allowed.iter().map(|s| s.as_str()).collect();
+                describe_transition(&mut body, from.as_str(), to.as_str(), allowed);
+            }
+            ApiError::App(AppError::Conflict(Conflict::InvalidEnrollmentTransition(refused))) => {
+                let allowed = refused.allowed.iter().map(|s| s.as_str()).collect();
+                describe_transition(
+                    &mut body,
+                    refused.from.as_str(),
+                    refused.to.as_str(),
+                    allowed,
                 );
             }
             ApiError::App(AppError::Unauthenticated) => {
@@ -256,6 +263,13 @@ impl ApiError {
             _ => {}
         }
     }
+}
+
+/// `from`, `to` and the `allowed` targets of a refused status change.
+fn describe_transition(body: &mut Map<String, Value>, from: &str, to: &str, allowed: Vec<&str>) {
+    body.insert("from".into(), Value::String(from.to_owned()));
+    body.insert("to".into(), Value::String(to.to_owned()));
+    body.insert("allowed".into(), allowed.into());
 }
 
 /// An error and all its causes on one line, for the log.

@@ -1,6 +1,7 @@
 //! The route table.
 
 mod catalog;
+mod enrollments;
 mod instances;
 mod keys;
 mod operations;
@@ -45,6 +46,27 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/programInstances/{id}/events", &[Method::GET])
                 .route(web::get().to(instances::events)),
+        )
+        .service(
+            resource("/programInstances/{id}/eligibility", &[Method::POST])
+                .route(web::post().to(enrollments::check_eligibility)),
+        )
+        .service(
+            resource(
+                "/programInstances/{id}/enrollments",
+                &[Method::GET, Method::POST],
+            )
+            .route(web::get().to(enrollments::list))
+            .route(web::post().to(enrollments::enroll)),
+        )
+        .service(
+            resource("/programInstances/{id}/stats", &[Method::GET])
+                .route(web::get().to(enrollments::stats)),
+        )
+        .service(
+            resource("/enrollments/{id}", &[Method::GET, Method::PATCH])
+                .route(web::get().to(enrollments::get))
+                .route(web::patch().to(enrollments::update)),
         )
         .service(
             resource("/apiKeys", &[Method::GET, Method::POST])

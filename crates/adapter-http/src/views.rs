@@ -1,6 +1,6 @@
 //! JSON representations of domain values, as the API shows them.
 
-use domain::{Program, ProgramInstance, Timestamp, Workspace};
+use domain::{Enrollment, EnrollmentStatus, Program, ProgramInstance, Timestamp, Workspace};
 use ports::{StoredEvent, StoredKey};
 use serde_json::{Value, json};
 
@@ -83,4 +83,30 @@ pub fn key(key: &StoredKey) -> Value {
         "lastUsedAt": key.last_used_at,
         "createdAt": key.created_at,
     })
+}
+
+pub fn enrollment(enrollment: &Enrollment) -> Value {
+    json!({
+        "id": enrollment.id,
+        "instanceId": enrollment.instance_id,
+        "workspaceId": enrollment.workspace_id,
+        "status": enrollment.status,
+        "statusReason": enrollment.status_reason,
+        "customer": enrollment.customer,
+        "device": enrollment.device,
+        "formData": enrollment.form_data,
+        "eligibility": enrollment.eligibility,
+        "version": enrollment.version,
+        "createdAt": enrollment.created_at,
+        "updatedAt": enrollment.updated_at,
+    })
+}
+
+/// Every status with its count, and the total.
+pub fn stats(instance_id: &str, counts: &[(EnrollmentStatus, u64)]) -> Value {
+    let by_status: serde_json::Map<String, Value> = counts
+        .iter()
+        .map(|(status, count)| (status.as_str().to_owned(), Value::from(*count)))
+        .collect();
+    json!({ "instanceId": instance_id, "total": counts.iter().map(|(_, n)| n).sum::<u64>(), "counts": by_status })
 }

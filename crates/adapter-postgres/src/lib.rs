@@ -2,6 +2,7 @@
 //! `migrations/postgres` embedded in the binary.
 
 mod catalog;
+mod enrollments;
 mod failure;
 mod idempotency;
 mod instances;

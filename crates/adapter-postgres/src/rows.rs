@@ -2,16 +2,17 @@
 //! (`timestamptz`, `jsonb`). No row leaves this crate.
 
 use diesel::prelude::*;
-use ports::records::{InstanceRecord, KeyRecord, ProgramRecord, WorkspaceRecord};
+use ports::records::{EnrollmentRecord, InstanceRecord, KeyRecord, ProgramRecord, WorkspaceRecord};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::schema::{api_keys, program_instances, programs, workspaces};
+use crate::schema::{api_keys, enrollments, program_instances, programs, workspaces};
 
 pub(crate) type Instance = InstanceRecord<OffsetDateTime, Value>;
 pub(crate) type Key = KeyRecord<OffsetDateTime, Value>;
 pub(crate) type ProgramEntry = ProgramRecord<OffsetDateTime>;
 pub(crate) type WorkspaceEntry = WorkspaceRecord<OffsetDateTime>;
+pub(crate) type EnrollmentEntry = EnrollmentRecord<OffsetDateTime, Value>;
 
 /// Moves every field between a row struct and its record, both ways.
 macro_rules! same_fields {
@@ -179,5 +180,52 @@ impl KeyRow {
 
     pub(crate) fn into_domain(self) -> Result<ports::StoredKey, ports::StoreError> {
         Key::from(self).into_domain()
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = enrollments, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+#[diesel(primary_key(workspace_id, id))]
+pub(crate) struct EnrollmentRow {
+    pub workspace_id: String,
+    pub id: String,
+    pub instance_id: String,
+    pub status: String,
+    pub customer: Value,
+    pub device: Value,
+    pub form_data: Value,
+    pub eligibility: Value,
+    pub status_reason: Option<String>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+same_fields!(
+    EnrollmentRow,
+    EnrollmentEntry,
+    [
+        workspace_id,
+        id,
+        instance_id,
+        status,
+        customer,
+        device,
+        form_data,
+        eligibility,
+        status_reason,
+        version,
+        created_at,
+        updated_at,
+    ]
+);
+
+impl EnrollmentRow {
+    pub(crate) fn from_domain(enrollment: &domain::Enrollment) -> Self {
+        EnrollmentEntry::from_domain(enrollment).into()
+    }
+
+    pub(crate) fn into_domain(self) -> Result<domain::Enrollment, ports::StoreError> {
+        EnrollmentEntry::from(self).into_domain()
     }
 }

@@ -89,5 +89,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollments (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        instance_id -> Text,
+        status -> Text,
+        customer -> Jsonb,
+        device -> Jsonb,
+        form_data -> Jsonb,
+        eligibility -> Jsonb,
+        status_reason -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(program_shares -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(programs, program_shares);

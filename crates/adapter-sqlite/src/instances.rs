@@ -114,7 +114,14 @@ impl InstanceStore for SqliteStore {
                 .filter(program_instances::id.eq(id.as_str())),
         )
         .execute(&mut *conn)
-        .map_err(translate)?;
+        .map_err(|error| match error {
+            // Enrollments reference the instance without cascading.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ) => StoreError::HasEnrollments,
+            other => translate(other),
+        })?;
         if deleted == 0 {
             Err(StoreError::NotFound)
         } else {

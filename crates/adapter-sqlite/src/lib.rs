@@ -9,6 +9,7 @@
 //! beside the writer thanks to write-ahead logging.
 
 mod catalog;
+mod enrollments;
 mod failure;
 mod idempotency;
 mod instances;

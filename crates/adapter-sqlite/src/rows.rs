@@ -2,14 +2,15 @@
 //! (instants as microseconds, JSON as text). No row leaves this crate.
 
 use diesel::prelude::*;
-use ports::records::{InstanceRecord, KeyRecord, ProgramRecord, WorkspaceRecord};
+use ports::records::{EnrollmentRecord, InstanceRecord, KeyRecord, ProgramRecord, WorkspaceRecord};
 
-use crate::schema::{api_keys, program_instances, programs, workspaces};
+use crate::schema::{api_keys, enrollments, program_instances, programs, workspaces};
 
 pub(crate) type Instance = InstanceRecord<i64, String>;
 pub(crate) type Key = KeyRecord<i64, String>;
 pub(crate) type ProgramEntry = ProgramRecord<i64>;
 pub(crate) type WorkspaceEntry = WorkspaceRecord<i64>;
+pub(crate) type EnrollmentEntry = EnrollmentRecord<i64, String>;
 
 /// Moves every field between a row struct and its record, both ways.
 macro_rules! same_fields {
@@ -177,5 +178,52 @@ impl KeyRow {
 
     pub(crate) fn into_domain(self) -> Result<ports::StoredKey, ports::StoreError> {
         Key::from(self).into_domain()
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = enrollments, check_for_backend(diesel::sqlite::Sqlite), treat_none_as_null = true)]
+#[diesel(primary_key(workspace_id, id))]
+pub(crate) struct EnrollmentRow {
+    pub workspace_id: String,
+    pub id: String,
+    pub instance_id: String,
+    pub status: String,
+    pub customer: String,
+    pub device: String,
+    pub form_data: String,
+    pub eligibility: String,
+    pub status_reason: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+same_fields!(
+    EnrollmentRow,
+    EnrollmentEntry,
+    [
+        workspace_id,
+        id,
+        instance_id,
+        status,
+        customer,
+        device,
+        form_data,
+        eligibility,
+        status_reason,
+        version,
+        created_at,
+        updated_at,
+    ]
+);
+
+impl EnrollmentRow {
+    pub(crate) fn from_domain(enrollment: &domain::Enrollment) -> Self {
+        EnrollmentEntry::from_domain(enrollment).into()
+    }
+
+    pub(crate) fn into_domain(self) -> Result<domain::Enrollment, ports::StoreError> {
+        EnrollmentEntry::from(self).into_domain()
     }
 }

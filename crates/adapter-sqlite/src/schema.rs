@@ -89,5 +89,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollments (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        instance_id -> Text,
+        status -> Text,
+        customer -> Text,
+        device -> Text,
+        form_data -> Text,
+        eligibility -> Text,
+        status_reason -> Nullable<Text>,
+        version -> Int8,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(program_shares -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(programs, program_shares);

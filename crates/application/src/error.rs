@@ -1,3 +1,4 @@
+use domain::enrollment::InvalidEnrollmentTransition;
 use domain::{LifecycleError, Scope, Status, Timestamp, Violations};
 use ports::StoreError;
 
@@ -56,6 +57,12 @@ pub enum Conflict {
     CannotActivate { end_date: Timestamp },
     #[error("the instance has enrollments; archive it instead")]
     HasEnrollments,
+    #[error(
+        "the program instance is not accepting enrollments (it is not active, or not within its dates)"
+    )]
+    NotAcceptingEnrollments,
+    #[error(transparent)]
+    InvalidEnrollmentTransition(InvalidEnrollmentTransition),
     #[error("the instance was changed concurrently; retry")]
     ConcurrentUpdate,
     #[error("{0} already exists")]

@@ -6,6 +6,7 @@
 
 mod auth;
 mod catalog;
+mod enrollments;
 mod error;
 mod instances;
 mod keys;
@@ -16,6 +17,7 @@ mod system;
 use std::sync::Arc;
 
 pub use auth::{ApiKeySecret, KeyCacheSettings, display_prefix};
+pub use enrollments::EligibilityCheck;
 pub use error::{AppError, Conflict};
 pub use instances::ListRequest;
 pub use keys::KeyRequest;
@@ -25,7 +27,7 @@ pub use system::{CuidGenerator, SystemClock};
 
 use auth::Authenticator;
 use ports::{
-    Clock, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog,
+    Clock, EnrollmentStore, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog,
     WorkspaceDirectory,
 };
 
@@ -33,6 +35,7 @@ use ports::{
 #[derive(Clone)]
 pub struct Ports {
     pub instances: Arc<dyn InstanceStore>,
+    pub enrollments: Arc<dyn EnrollmentStore>,
     pub catalog: Arc<dyn ProgramCatalog>,
     pub workspaces: Arc<dyn WorkspaceDirectory>,
     pub keys: Arc<dyn KeyStore>,

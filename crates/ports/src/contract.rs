@@ -14,17 +14,23 @@ use serde_json::json;
 use time::Duration;
 
 use crate::{
-    EventRecord, IdempotencyClaim, IdempotencyStore, InstanceCursor, InstanceFilter, InstanceStore,
-    KeyStore, ProgramCatalog, StoreError, StoredKey, StoredResponse, WorkspaceDirectory,
+    EnrollmentCursor, EnrollmentStore, EventRecord, IdempotencyClaim, IdempotencyStore,
+    InstanceCursor, InstanceFilter, InstanceStore, KeyStore, ProgramCatalog, StoreError, StoredKey,
+    StoredResponse, WorkspaceDirectory,
 };
 
 /// Everything a storage adapter implements.
 pub trait Storage:
-    InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore
+    InstanceStore + EnrollmentStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore
 {
 }
-impl<T: InstanceStore + ProgramCatalog + WorkspaceDirectory + KeyStore + IdempotencyStore> Storage
-    for T
+impl<T> Storage for T where
+    T: InstanceStore
+        + EnrollmentStore
+        + ProgramCatalog
+        + WorkspaceDirectory
+        + KeyStore
+        + IdempotencyStore
 {
 }
 
@@ -50,6 +56,11 @@ macro_rules! storage_contract_tests {
             keys_are_found_revoked_and_listed,
             key_use_is_recorded_at_most_once_a_minute,
             idempotency_claims_replays_and_expires,
+            enrollments_round_trip_and_list_newest_first,
+            enrollment_updates_check_the_version,
+            enrollments_are_counted_by_status,
+            an_instance_with_enrollments_cannot_be_deleted,
+            enrollments_need_their_instance_and_stay_in_their_workspace,
         ]);
     };
     (@cases $fresh:path, [$($case:ident),* $(,)?]) => {
@@ -904,4 +915,240 @@ pub fn idempotency_claims_replays_and_expires(store: &dyn Storage) {
         IdempotencyClaim::Claimed,
         "an abandoned claim is taken over"
     );
+}
+
+fn enrollment_id(n: u32) -> domain::EnrollmentId {
+    domain::EnrollmentId::parse(&format!("c{n:024}")).unwrap()
+}
+
+/// A live instance with criteria (region NY) and a one-field form, stored.
+fn enrolling_instance(
+    store: &dyn Storage,
+    ws: &WorkspaceId,
+    program: &Program,
+    n: u32,
+) -> ProgramInstance {
+    let instance = enrolling(ws, program, n);
+    store_instance(store, &instance);
+    instance
+}
+
+/// The same, not stored.
+fn enrolling(ws: &WorkspaceId, program: &Program, n: u32) -> ProgramInstance {
+    let draft = InstanceDraft {
+        eligibility_criteria: Some(
+            EligibilityCriteria::from_json(json!({"regions": ["NY"]})).unwrap(),
+        ),
+        form_config: Some(
+            FormConfig::from_json(
+                json!({"fields": [{"key": "acct", "label": "Account", "type": "text"}]}),
+            )
+            .unwrap(),
+        ),
+        ..named(&format!("Enrolling {n}"))
+    };
+    instance_with(ws, program, n, draft, at("2026-01-01T00:00:00Z"))
+}
+
+fn enroll(instance: &ProgramInstance, n: u32, region: &str, when: &str) -> domain::Enrollment {
+    let application = domain::enrollment::Application {
+        customer: domain::enrollment::Customer {
+            name: Some(format!("Customer {n} — Zoë")),
+            region: Some(region.into()),
+            ..Default::default()
+        },
+        device: domain::enrollment::Device {
+            device_type: Some("battery".into()),
+            capacity: Some(13.5),
+            manufacturer: None,
+        },
+        form_data: json!({"acct": format!("{n:010}")})
+            .as_object()
+            .unwrap()
+            .clone(),
+    };
+    domain::Enrollment::apply(enrollment_id(n), instance, application, at(when)).unwrap()
+}
+
+pub fn enrollments_round_trip_and_list_newest_first(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let instance = enrolling_instance(store, &a, &program, 1);
+    let stamps = [
+        "2026-02-01T00:00:00Z",
+        "2026-02-02T00:00:00Z",
+        "2026-02-02T00:00:00Z",
+        "2026-02-03T00:00:00Z",
+    ];
+    let mut stored = Vec::new();
+    for (n, stamp) in stamps.iter().enumerate() {
+        let n = u32::try_from(n).unwrap();
+        let enrollment = enroll(&instance, n, if n == 2 { "CA" } else { "NY" }, stamp);
+        store.insert_enrollment(&enrollment).unwrap();
+        stored.push(enrollment);
+    }
+    assert_eq!(
+        store.enrollment(&a, &stored[2].id).unwrap(),
+        Some(stored[2].clone())
+    );
+    assert_eq!(stored[2].status, domain::EnrollmentStatus::Ineligible);
+    let everything = store
+        .list_enrollments(&a, instance.id(), None, None, 10)
+        .unwrap();
+    let ids: Vec<_> = everything.items.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(
+        ids,
+        [
+            enrollment_id(3),
+            enrollment_id(2),
+            enrollment_id(1),
+            enrollment_id(0)
+        ]
+    );
+    let first = store
+        .list_enrollments(&a, instance.id(), None, None, 2)
+        .unwrap();
+    assert!(first.has_more);
+    let last = first.items.last().unwrap();
+    let cursor = EnrollmentCursor {
+        created_at: last.created_at,
+        id: last.id.clone(),
+    };
+    let rest = store
+        .list_enrollments(&a, instance.id(), None, Some(&cursor), 2)
+        .unwrap();
+    assert_eq!(
+        rest.items.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        [enrollment_id(1), enrollment_id(0)]
+    );
+    assert!(!rest.has_more);
+    let ineligible = store
+        .list_enrollments(
+            &a,
+            instance.id(),
+            Some(&[domain::EnrollmentStatus::Ineligible]),
+            None,
+            10,
+        )
+        .unwrap();
+    assert_eq!(
+        ineligible
+            .items
+            .iter()
+            .map(|e| e.id.clone())
+            .collect::<Vec<_>>(),
+        [enrollment_id(2)]
+    );
+}
+
+pub fn enrollment_updates_check_the_version(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let instance = enrolling_instance(store, &a, &program, 1);
+    let submitted = enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z");
+    store.insert_enrollment(&submitted).unwrap();
+    let approved = submitted
+        .transition_to(
+            domain::EnrollmentStatus::Approved,
+            Some("ok".into()),
+            at("2026-02-02T00:00:00Z"),
+        )
+        .unwrap()
+        .unwrap();
+    store.update_enrollment(&approved, 1).unwrap();
+    let rejected = submitted
+        .transition_to(
+            domain::EnrollmentStatus::Rejected,
+            None,
+            at("2026-02-03T00:00:00Z"),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        store.update_enrollment(&rejected, 1),
+        Err(StoreError::VersionConflict)
+    ));
+    assert_eq!(store.enrollment(&a, &submitted.id).unwrap(), Some(approved));
+    let ghost = enroll(&instance, 9, "NY", "2026-02-01T00:00:00Z");
+    assert!(matches!(
+        store.update_enrollment(&ghost, 1),
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub fn enrollments_are_counted_by_status(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let instance = enrolling_instance(store, &a, &program, 1);
+    let other = enrolling_instance(store, &a, &program, 2);
+    for (n, region) in [(1, "NY"), (2, "NY"), (3, "CA")] {
+        store
+            .insert_enrollment(&enroll(&instance, n, region, "2026-02-01T00:00:00Z"))
+            .unwrap();
+    }
+    store
+        .insert_enrollment(&enroll(&other, 4, "NY", "2026-02-01T00:00:00Z"))
+        .unwrap();
+    let mut counts = store.count_enrollments(&a, instance.id()).unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            (domain::EnrollmentStatus::Submitted, 2),
+            (domain::EnrollmentStatus::Ineligible, 1)
+        ]
+    );
+    let empty = enrolling_instance(store, &a, &program, 3);
+    assert!(store.count_enrollments(&a, empty.id()).unwrap().is_empty());
+}
+
+pub fn an_instance_with_enrollments_cannot_be_deleted(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let instance = enrolling_instance(store, &a, &program, 1);
+    store
+        .insert_enrollment(&enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z"))
+        .unwrap();
+    assert!(matches!(
+        store.delete(&a, instance.id()),
+        Err(StoreError::HasEnrollments)
+    ));
+    assert!(
+        InstanceStore::get(store, &a, instance.id())
+            .unwrap()
+            .is_some(),
+        "nothing deleted"
+    );
+    assert_eq!(
+        store
+            .events(&a, instance.id(), None, 10)
+            .unwrap()
+            .items
+            .len(),
+        1,
+        "history kept"
+    );
+}
+
+pub fn enrollments_need_their_instance_and_stay_in_their_workspace(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
+    let instance = enrolling_instance(store, &a, &program, 1);
+    let enrollment = enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z");
+    store.insert_enrollment(&enrollment).unwrap();
+    assert_eq!(store.enrollment(&b, &enrollment.id).unwrap(), None);
+    assert!(
+        store
+            .list_enrollments(&b, instance.id(), None, None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .count_enrollments(&b, instance.id())
+            .unwrap()
+            .is_empty()
+    );
+    let unsaved = enrolling(&a, &program, 7);
+    let orphan = enroll(&unsaved, 2, "NY", "2026-02-01T00:00:00Z");
+    assert!(matches!(
+        store.insert_enrollment(&orphan),
+        Err(StoreError::NotFound)
+    ));
 }

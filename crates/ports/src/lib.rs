@@ -7,6 +7,7 @@
 mod catalog;
 #[cfg(feature = "testing")]
 pub mod contract;
+mod enrollments;
 mod error;
 mod idempotency;
 mod instances;
@@ -15,6 +16,7 @@ pub mod records;
 mod system;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
+pub use enrollments::{EnrollmentCursor, EnrollmentStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use instances::{

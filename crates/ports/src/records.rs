@@ -5,10 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use domain::eligibility::Evaluation;
+use domain::enrollment::{Customer, Device};
 use domain::{
-    ApiKeyId, CustomTerms, Description, EligibilityCriteria, FormConfig, Grant, InstanceId,
-    InstanceParts, LogoUrl, Metadata, Name, Program, ProgramId, ProgramInstance, Scope, Slug,
-    Timestamp, Visibility, Workspace, WorkspaceId,
+    ApiKeyId, CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentId, FormConfig,
+    Grant, InstanceId, InstanceParts, LogoUrl, Metadata, Name, Program, ProgramId, ProgramInstance,
+    Scope, Slug, Timestamp, Visibility, Workspace, WorkspaceId,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -373,6 +375,67 @@ impl<T: TimeColumn, J: JsonColumn> KeyRecord<T, J> {
             revoked_at: time_of(self.revoked_at)?,
             created_at: self.created_at.into_timestamp()?,
             last_used_at: time_of(self.last_used_at)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrollmentRecord<T, J> {
+    pub workspace_id: String,
+    pub id: String,
+    pub instance_id: String,
+    pub status: String,
+    pub customer: J,
+    pub device: J,
+    pub form_data: J,
+    pub eligibility: J,
+    pub status_reason: Option<String>,
+    pub version: i64,
+    pub created_at: T,
+    pub updated_at: T,
+}
+
+impl<T: TimeColumn, J: JsonColumn> EnrollmentRecord<T, J> {
+    pub fn from_domain(enrollment: &Enrollment) -> Self {
+        let json =
+            |value: Result<Value, serde_json::Error>| J::from_json(value.unwrap_or(Value::Null));
+        Self {
+            workspace_id: enrollment.workspace_id.to_string(),
+            id: enrollment.id.to_string(),
+            instance_id: enrollment.instance_id.to_string(),
+            status: enrollment.status.as_str().to_owned(),
+            customer: json(serde_json::to_value(&enrollment.customer)),
+            device: json(serde_json::to_value(&enrollment.device)),
+            form_data: J::from_json(Value::Object(enrollment.form_data.clone())),
+            eligibility: json(serde_json::to_value(&enrollment.eligibility)),
+            status_reason: enrollment.status_reason.clone(),
+            version: enrollment.version,
+            created_at: T::from_timestamp(enrollment.created_at),
+            updated_at: T::from_timestamp(enrollment.updated_at),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<Enrollment, StoreError> {
+        let what = "enrollment";
+        let Value::Object(form_data) = self.form_data.into_json()? else {
+            return Err(corrupt(what, "form data is not an object"));
+        };
+        Ok(Enrollment {
+            id: parsed(what, EnrollmentId::parse(&self.id))?,
+            workspace_id: parsed(what, WorkspaceId::parse(&self.workspace_id))?,
+            instance_id: parsed(what, InstanceId::parse(&self.instance_id))?,
+            customer: parsed(what, Customer::from_json(&self.customer.into_json()?))?,
+            device: parsed(what, Device::from_json(&self.device.into_json()?))?,
+            form_data,
+            eligibility: parsed(
+                what,
+                serde_json::from_value::<Evaluation>(self.eligibility.into_json()?),
+            )?,
+            status: parsed(what, self.status.parse())?,
+            status_reason: self.status_reason,
+            version: self.version,
+            created_at: self.created_at.into_timestamp()?,
+            updated_at: self.updated_at.into_timestamp()?,
         })
     }
 }

@@ -29,6 +29,7 @@ pub enum SetupError {
 fn ports_of<S>(store: S) -> Ports
 where
     S: ports::InstanceStore
+        + ports::EnrollmentStore
         + ports::ProgramCatalog
         + ports::WorkspaceDirectory
         + ports::KeyStore
@@ -38,6 +39,7 @@ where
     let store = Arc::new(store);
     Ports {
         instances: store.clone(),
+        enrollments: store.clone(),
         catalog: store.clone(),
         workspaces: store.clone(),
         keys: store.clone(),

@@ -1,0 +1,169 @@
+//! Eligibility checks and enrollments.
+
+use domain::eligibility::{Applicant, Evaluation, evaluate};
+use domain::enrollment::{Application as EnrollmentApplication, ApplicationError};
+use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, Scope};
+use ports::{EnrollmentCursor, Page, StoreError};
+
+use crate::{AppError, Application, Conflict, Principal};
+
+/// How many times a status change that races another is retried.
+const UPDATE_ATTEMPTS: usize = 3;
+
+/// The verdict of an eligibility check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligibilityCheck {
+    pub evaluation: Evaluation,
+    pub accepting_enrollments: bool,
+}
+
+impl Application {
+    fn visible_instance_of(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<domain::ProgramInstance, AppError> {
+        let id = who.visible_instance(id)?;
+        self.ports
+            .instances
+            .get(&who.workspace_id, &id)?
+            .ok_or(AppError::NotFound("program instance"))
+    }
+
+    /// Evaluates an applicant against the instance's criteria; stores nothing.
+    pub fn check_eligibility(
+        &self,
+        who: &Principal,
+        instance: &str,
+        applicant: &Applicant,
+    ) -> Result<EligibilityCheck, AppError> {
+        who.require(Scope::ProgramInstancesRead)?;
+        let instance = self.visible_instance_of(who, instance)?;
+        Ok(EligibilityCheck {
+            evaluation: evaluate(instance.eligibility_criteria(), applicant),
+            accepting_enrollments: instance.accepting_enrollments(self.ports.clock.now()),
+        })
+    }
+
+    /// Enrolls an applicant: `submitted` when eligible, `ineligible` (with the reasons) when
+    /// not; refused, storing nothing, when the instance is not accepting enrollments or the
+    /// form data is invalid.
+    pub fn enroll(
+        &self,
+        who: &Principal,
+        instance: &str,
+        application: EnrollmentApplication,
+    ) -> Result<Enrollment, AppError> {
+        who.require(Scope::EnrollmentsWrite)?;
+        let instance = self.visible_instance_of(who, instance)?;
+        let id = EnrollmentId::parse(&self.ports.ids.new_id())
+            .map_err(|error| AppError::Internal(Box::new(error)))?;
+        let enrollment = Enrollment::apply(id, &instance, application, self.ports.clock.now())
+            .map_err(|error| match error {
+                ApplicationError::NotAccepting => {
+                    AppError::Conflict(Conflict::NotAcceptingEnrollments)
+                }
+                ApplicationError::Invalid(violations) => AppError::Invalid(violations),
+            })?;
+        match self.ports.enrollments.insert_enrollment(&enrollment) {
+            Ok(()) => Ok(enrollment),
+            Err(StoreError::NotFound) => Err(AppError::NotFound("program instance")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    fn visible_enrollment(&self, who: &Principal, id: &str) -> Result<Enrollment, AppError> {
+        let not_found = || AppError::NotFound("enrollment");
+        let id = EnrollmentId::parse(id).map_err(|_| not_found())?;
+        self.ports
+            .enrollments
+            .enrollment(&who.workspace_id, &id)?
+            .filter(|enrollment| who.grant.can_see(&enrollment.instance_id))
+            .ok_or_else(not_found)
+    }
+
+    pub fn get_enrollment(&self, who: &Principal, id: &str) -> Result<Enrollment, AppError> {
+        who.require(Scope::EnrollmentsRead)?;
+        self.visible_enrollment(who, id)
+    }
+
+    /// The instance's enrollments, newest first.
+    pub fn list_enrollments(
+        &self,
+        who: &Principal,
+        instance: &str,
+        statuses: Option<Vec<EnrollmentStatus>>,
+        after: Option<EnrollmentCursor>,
+        limit: usize,
+    ) -> Result<Page<Enrollment>, AppError> {
+        who.require(Scope::EnrollmentsRead)?;
+        let instance = self.visible_instance_of(who, instance)?;
+        Ok(self.ports.enrollments.list_enrollments(
+            &who.workspace_id,
+            instance.id(),
+            statuses.as_deref(),
+            after.as_ref(),
+            limit,
+        )?)
+    }
+
+    /// Moves an enrollment along its lifecycle; the status it already has is a no-op.
+    pub fn update_enrollment_status(
+        &self,
+        who: &Principal,
+        id: &str,
+        status: EnrollmentStatus,
+        reason: Option<String>,
+    ) -> Result<Enrollment, AppError> {
+        who.require(Scope::EnrollmentsWrite)?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self.visible_enrollment(who, id)?;
+            let moved = current
+                .transition_to(status, reason.clone(), self.ports.clock.now())
+                .map_err(|refused| {
+                    AppError::Conflict(Conflict::InvalidEnrollmentTransition(refused))
+                })?;
+            let Some(next) = moved else {
+                return Ok(current);
+            };
+            match self
+                .ports
+                .enrollments
+                .update_enrollment(&next, current.version)
+            {
+                Ok(()) => return Ok(next),
+                Err(StoreError::VersionConflict) => continue,
+                Err(StoreError::NotFound) => return Err(AppError::NotFound("enrollment")),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(AppError::Conflict(Conflict::ConcurrentUpdate))
+    }
+
+    /// How many of the instance's enrollments are in each status (every status listed).
+    pub fn enrollment_stats(
+        &self,
+        who: &Principal,
+        instance: &str,
+    ) -> Result<(InstanceId, Vec<(EnrollmentStatus, u64)>), AppError> {
+        who.require(Scope::EnrollmentsRead)?;
+        let instance = self.visible_instance_of(who, instance)?;
+        let counted = self
+            .ports
+            .enrollments
+            .count_enrollments(&who.workspace_id, instance.id())?;
+        let all = EnrollmentStatus::ALL
+            .into_iter()
+            .map(|status| {
+                (
+                    status,
+                    counted
+                        .iter()
+                        .find(|(s, _)| *s == status)
+                        .map_or(0, |(_, n)| *n),
+                )
+            })
+            .collect();
+        Ok((instance.id().clone(), all))
+    }
+}
