@@ -35,10 +35,16 @@ enum Endpoint {
     CreateKey,
     ListKeys,
     RevokeKey,
+    CheckEligibility,
+    Enroll,
+    ListEnrollments,
+    GetEnrollment,
+    PatchEnrollment,
+    EnrollmentStats,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 11] = [
+    const ALL: [Endpoint; 17] = [
         Endpoint::ListPrograms,
         Endpoint::GetProgram,
         Endpoint::CreateInstance,
@@ -50,14 +56,25 @@ impl Endpoint {
         Endpoint::CreateKey,
         Endpoint::ListKeys,
         Endpoint::RevokeKey,
+        Endpoint::CheckEligibility,
+        Endpoint::Enroll,
+        Endpoint::ListEnrollments,
+        Endpoint::GetEnrollment,
+        Endpoint::PatchEnrollment,
+        Endpoint::EnrollmentStats,
     ];
 
     fn scope(self) -> Scope {
         match self {
             Endpoint::ListPrograms | Endpoint::GetProgram => Scope::ProgramsRead,
-            Endpoint::ListInstances | Endpoint::GetInstance | Endpoint::InstanceEvents => {
-                Scope::ProgramInstancesRead
+            Endpoint::ListInstances
+            | Endpoint::GetInstance
+            | Endpoint::InstanceEvents
+            | Endpoint::CheckEligibility => Scope::ProgramInstancesRead,
+            Endpoint::ListEnrollments | Endpoint::GetEnrollment | Endpoint::EnrollmentStats => {
+                Scope::EnrollmentsRead
             }
+            Endpoint::Enroll | Endpoint::PatchEnrollment => Scope::EnrollmentsWrite,
             Endpoint::CreateInstance | Endpoint::PatchInstance | Endpoint::DeleteInstance => {
                 Scope::ProgramInstancesWrite
             }
@@ -67,18 +84,26 @@ impl Endpoint {
 
     fn success(self) -> u16 {
         match self {
-            Endpoint::CreateInstance | Endpoint::CreateKey => 201,
+            Endpoint::CreateInstance | Endpoint::CreateKey | Endpoint::Enroll => 201,
             Endpoint::DeleteInstance | Endpoint::RevokeKey => 204,
             _ => 200,
         }
     }
 
-    /// Whether the endpoint addresses one resource of workspace A that only the restricted
-    /// key's own instance (`x`) is.
+    /// Whether the endpoint addresses the instance `x` of workspace A (the restricted key's
+    /// own) or something inside it.
     fn targets_x(self) -> bool {
         matches!(
             self,
-            Endpoint::GetInstance | Endpoint::PatchInstance | Endpoint::InstanceEvents
+            Endpoint::GetInstance
+                | Endpoint::PatchInstance
+                | Endpoint::InstanceEvents
+                | Endpoint::CheckEligibility
+                | Endpoint::Enroll
+                | Endpoint::ListEnrollments
+                | Endpoint::GetEnrollment
+                | Endpoint::PatchEnrollment
+                | Endpoint::EnrollmentStats
         )
     }
 }
@@ -108,6 +133,8 @@ fn expected(caller: Caller, endpoint: Endpoint) -> u16 {
 
 struct World {
     x: String,
+    /// An enrollment in `x`.
+    enrollment: String,
 }
 
 static NAMES: AtomicUsize = AtomicUsize::new(0);
@@ -155,6 +182,34 @@ async fn call(app: &TestApp, world: &World, endpoint: Endpoint, key: Option<&str
             Some(json!({"name": "minted", "scopes": ["apiKeys:manage"]})),
         ),
         Endpoint::ListKeys => ("GET", "/apiKeys".into(), None),
+        Endpoint::CheckEligibility => (
+            "POST",
+            format!("/programInstances/{x}/eligibility"),
+            Some(json!({"region": "NY"})),
+        ),
+        Endpoint::Enroll => (
+            "POST",
+            format!("/programInstances/{x}/enrollments"),
+            Some(json!({"customer": {"name": "M"}})),
+        ),
+        Endpoint::ListEnrollments => ("GET", format!("/programInstances/{x}/enrollments"), None),
+        Endpoint::GetEnrollment => ("GET", format!("/enrollments/{}", world.enrollment), None),
+        Endpoint::PatchEnrollment => {
+            let fresh = app
+                .post(
+                    &format!("/programInstances/{x}/enrollments"),
+                    &app.a.key,
+                    &json!({"customer": {"name": "P"}}),
+                )
+                .await;
+            assert_eq!(fresh.status.as_u16(), 201, "{}", fresh.body);
+            (
+                "PATCH",
+                format!("/enrollments/{}", fresh.body["id"].as_str().unwrap()),
+                Some(json!({"status": "approved"})),
+            )
+        }
+        Endpoint::EnrollmentStats => ("GET", format!("/programInstances/{x}/stats"), None),
         Endpoint::RevokeKey => {
             // A key every manager of workspace A covers: one scope, restricted to x.
             let body = json!({"name": "victim", "scopes": ["apiKeys:manage"], "instances": [x]});
@@ -186,7 +241,17 @@ async fn every_endpoint_answers_every_caller_as_specified() {
         .as_str()
         .unwrap()
         .to_owned();
-    let world = World { x: x.clone() };
+    let enrolled = app
+        .post(
+            &format!("/programInstances/{x}/enrollments"),
+            &app.a.key,
+            &json!({"customer": {"name": "E"}}),
+        )
+        .await;
+    let world = World {
+        x: x.clone(),
+        enrollment: enrolled.body["id"].as_str().unwrap().to_owned(),
+    };
 
     let revoked = {
         let minted = app

@@ -10,6 +10,7 @@ mod auth_matrix;
 mod catalog;
 mod cli;
 mod embedded;
+mod enrollments;
 mod errors;
 mod idempotency;
 mod instances_create;
