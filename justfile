@@ -31,6 +31,10 @@ lint:
 arch:
     .ci/check-architecture
 
+# Load-test the release server against pgbench's ceiling and print the table (BENCH_DURATION=15)
+bench:
+    bash bench/run
+
 # What verifying an API key costs: cached, refreshed, and a miss with argon2 (needs PostgreSQL)
 bench-auth:
     cargo bench -p server --bench key_verification

@@ -71,7 +71,7 @@ impl FromRequest for Caller {
         }
         CallerFuture::Pending(Box::pin(async move {
             let app = state.app.clone();
-            let outcome = run_blocking(move || app.authenticate(&token)).await;
+            let outcome = run_blocking(&state, move || app.authenticate(&token)).await;
             if let (Err(ApiError::App(AppError::Unauthenticated)), Some(address)) =
                 (&outcome, address)
             {

@@ -171,7 +171,7 @@ where
     let print = request_fingerprint(req.method().as_str(), req.path(), body);
     let claim = {
         let (app, workspace, key) = (state.app.clone(), workspace.clone(), key.clone());
-        run_blocking(move || {
+        run_blocking(&state, move || {
             let now = app.now();
             app.idempotency()
                 .claim(&workspace, &key, &print, now, LEASE, RETENTION)
@@ -195,7 +195,7 @@ where
             let app = state.app.clone();
             let stored = reply.to_stored();
             let server_fault = reply.status.is_server_error();
-            let recorded = run_blocking(move || {
+            let recorded = run_blocking(&state, move || {
                 let store = app.idempotency();
                 // A server fault is not an answer: let a retry run the request again.
                 if server_fault {

@@ -41,14 +41,22 @@ pub struct HttpState {
     pub app: Arc<Application>,
     pub metrics: Metrics,
     auth_failures: auth_limiter::FailureLimiter,
+    blocking_slots: tokio::sync::Semaphore,
 }
 
 impl HttpState {
-    pub fn new(app: Arc<Application>, metrics: Metrics, failure_limits: FailureLimits) -> Self {
+    /// `blocking_slots`: how much blocking work may run at once (the connection pool's size).
+    pub fn new(
+        app: Arc<Application>,
+        metrics: Metrics,
+        failure_limits: FailureLimits,
+        blocking_slots: usize,
+    ) -> Self {
         Self {
             app,
             metrics,
             auth_failures: auth_limiter::FailureLimiter::new(failure_limits),
+            blocking_slots: tokio::sync::Semaphore::new(blocking_slots.max(1)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Enrollment form configuration: the typed fields an instance asks applicants to fill in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -68,7 +69,7 @@ impl FieldType {
 #[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    compiled: regex_lite::Regex,
+    compiled: Arc<regex_lite::Regex>,
 }
 
 impl Pattern {
@@ -606,9 +607,32 @@ fn parse_field(value: &Value, pointer: &str, violations: &mut Violations) -> Opt
     })
 }
 
+/// Compiles a pattern once per process: every instance read back from storage carries its
+/// form, and compiling the same few patterns again on every read would dominate list
+/// requests. The memo is bounded, so arbitrary patterns cannot grow it without limit.
+fn compile(source: &str) -> Result<Arc<regex_lite::Regex>, regex_lite::Error> {
+    const CAPACITY: usize = 1_024;
+    static COMPILED: OnceLock<Mutex<HashMap<String, Arc<regex_lite::Regex>>>> = OnceLock::new();
+    let memo = COMPILED.get_or_init(Mutex::default);
+    if let Some(found) = memo
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(source)
+    {
+        return Ok(found.clone());
+    }
+    let compiled = Arc::new(regex_lite::Regex::new(source)?);
+    let mut memo = memo.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if memo.len() >= CAPACITY {
+        memo.clear();
+    }
+    memo.insert(source.to_owned(), compiled.clone());
+    Ok(compiled)
+}
+
 fn parse_pattern(value: &Value, pointer: &str, violations: &mut Violations) -> Option<Pattern> {
     let source = string(value, pointer, Pattern::MAX_LEN, violations)?;
-    match regex_lite::Regex::new(&source) {
+    match compile(&source) {
         Ok(compiled) => Some(Pattern { source, compiled }),
         Err(error) => {
             violations.push(Violation::new(

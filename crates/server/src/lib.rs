@@ -28,6 +28,7 @@ pub fn start_server(
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let metrics = Metrics::with_gauges(storage.gauges());
-    let state = HttpState::new(app, metrics, settings.auth_failures);
+    let slots = usize::try_from(settings.pool_size).unwrap_or(usize::MAX);
+    let state = HttpState::new(app, metrics, settings.auth_failures, slots);
     adapter_http::serve(listener, state, settings.workers)
 }

@@ -13,7 +13,7 @@ use crate::views;
 
 pub async fn list(state: Data<HttpState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    let programs = run_blocking(move || app.list_programs(&caller.0)).await?;
+    let programs = run_blocking(&state, move || app.list_programs(&caller.0)).await?;
     let data = programs.iter().map(views::program).collect();
     Ok(Reply::json(StatusCode::OK, &views::page(data, false, None)).into_response())
 }
@@ -24,6 +24,6 @@ pub async fn get(
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    let program = run_blocking(move || app.get_program(&caller.0, &slug)).await?;
+    let program = run_blocking(&state, move || app.get_program(&caller.0, &slug)).await?;
     Ok(Reply::json(StatusCode::OK, &views::program(&program)).into_response())
 }

@@ -30,8 +30,10 @@ pub async fn check_eligibility(
         let applicant = applicant_from(json_object(&req, &body, &[JSON])?)?;
         let app = state.app.clone();
         let principal = caller.0.clone();
-        let check =
-            run_blocking(move || app.check_eligibility(&principal, &id, &applicant)).await?;
+        let check = run_blocking(&state, move || {
+            app.check_eligibility(&principal, &id, &applicant)
+        })
+        .await?;
         let body = json!({
             "eligible": check.evaluation.eligible,
             "acceptingEnrollments": check.accepting_enrollments,
@@ -53,7 +55,8 @@ pub async fn enroll(
         let application = application_from(json_object(&req, &body, &[JSON])?)?;
         let app = state.app.clone();
         let principal = caller.0.clone();
-        let enrollment = run_blocking(move || app.enroll(&principal, &id, application)).await?;
+        let enrollment =
+            run_blocking(&state, move || app.enroll(&principal, &id, application)).await?;
         Ok(
             Reply::json(StatusCode::CREATED, &views::enrollment(&enrollment))
                 .with_header(LOCATION, &format!("/enrollments/{}", enrollment.id)),
@@ -68,7 +71,7 @@ pub async fn get(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    let enrollment = run_blocking(move || app.get_enrollment(&caller.0, &id)).await?;
+    let enrollment = run_blocking(&state, move || app.get_enrollment(&caller.0, &id)).await?;
     Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment)).into_response())
 }
 
@@ -82,8 +85,10 @@ pub async fn update(
     let (status, reason) =
         status_change_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
     let app = state.app.clone();
-    let enrollment =
-        run_blocking(move || app.update_enrollment_status(&caller.0, &id, status, reason)).await?;
+    let enrollment = run_blocking(&state, move || {
+        app.update_enrollment_status(&caller.0, &id, status, reason)
+    })
+    .await?;
     Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment)).into_response())
 }
 
@@ -130,8 +135,10 @@ pub async fn list(
     };
     let limit = params.finish(bounds)?.limit.unwrap_or(20) as usize;
     let app = state.app.clone();
-    let page =
-        run_blocking(move || app.list_enrollments(&caller.0, &id, wanted, after, limit)).await?;
+    let page = run_blocking(&state, move || {
+        app.list_enrollments(&caller.0, &id, wanted, after, limit)
+    })
+    .await?;
     let next_cursor = page
         .has_more
         .then(|| page.items.last())
@@ -153,6 +160,7 @@ pub async fn stats(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    let (instance, counts) = run_blocking(move || app.enrollment_stats(&caller.0, &id)).await?;
+    let (instance, counts) =
+        run_blocking(&state, move || app.enrollment_stats(&caller.0, &id)).await?;
     Ok(Reply::json(StatusCode::OK, &views::stats(instance.as_str(), &counts)).into_response())
 }

@@ -38,7 +38,10 @@ pub async fn create(
         let draft = draft_from(json_object(&req, &body, &[JSON])?)?;
         let app = state.app.clone();
         let (principal, slug) = (caller.0.clone(), slug.into_inner());
-        let instance = run_blocking(move || app.create_instance(&principal, &slug, draft)).await?;
+        let instance = run_blocking(&state, move || {
+            app.create_instance(&principal, &slug, draft)
+        })
+        .await?;
         let location = format!("/programInstances/{}", instance.id());
         Ok(
             instance_reply(StatusCode::CREATED, &instance, state.app.now())
@@ -54,7 +57,7 @@ pub async fn get(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    let instance = run_blocking(move || app.get_instance(&caller.0, &id)).await?;
+    let instance = run_blocking(&state, move || app.get_instance(&caller.0, &id)).await?;
     Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
 }
 
@@ -94,9 +97,10 @@ pub async fn update(
     let patch = patch_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
     let condition = if_match(&req);
     let app = state.app.clone();
-    let instance =
-        run_blocking(move || app.update_instance(&caller.0, &id, patch, condition.as_deref()))
-            .await?;
+    let instance = run_blocking(&state, move || {
+        app.update_instance(&caller.0, &id, patch, condition.as_deref())
+    })
+    .await?;
     Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
 }
 
@@ -106,7 +110,7 @@ pub async fn delete(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    run_blocking(move || app.delete_instance(&caller.0, &id)).await?;
+    run_blocking(&state, move || app.delete_instance(&caller.0, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -182,7 +186,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let request = list_request(req.query_string())?;
     let app = state.app.clone();
-    let page = run_blocking(move || app.list_instances(&caller.0, request)).await?;
+    let page = run_blocking(&state, move || app.list_instances(&caller.0, request)).await?;
     let now = state.app.now();
     let next_cursor = page
         .has_more
@@ -235,7 +239,10 @@ pub async fn events(
     let instance_id = id.into_inner();
     let page = {
         let instance_id = instance_id.clone();
-        run_blocking(move || app.instance_events(&caller.0, &instance_id, after, limit)).await?
+        run_blocking(&state, move || {
+            app.instance_events(&caller.0, &instance_id, after, limit)
+        })
+        .await?
     };
     let next_cursor = page
         .has_more

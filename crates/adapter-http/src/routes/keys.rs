@@ -28,7 +28,7 @@ pub async fn create(
         let key = key_from(json_object(&req, &body, &[JSON])?)?;
         let app = state.app.clone();
         let principal = caller.0.clone();
-        let (stored, secret) = run_blocking(move || {
+        let (stored, secret) = run_blocking(&state, move || {
             app.create_key_as(&principal, key.name, key.grant, key.expires_at)
         })
         .await?;
@@ -69,7 +69,7 @@ pub async fn list(
     };
     let limit = params.finish(page)?.limit.unwrap_or(20) as usize;
     let app = state.app.clone();
-    let page = run_blocking(move || app.list_keys(&caller.0, after, limit)).await?;
+    let page = run_blocking(&state, move || app.list_keys(&caller.0, after, limit)).await?;
     let next_cursor = page
         .has_more
         .then(|| page.items.last())
@@ -89,6 +89,6 @@ pub async fn revoke(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    run_blocking(move || app.revoke_key_as(&caller.0, &id)).await?;
+    run_blocking(&state, move || app.revoke_key_as(&caller.0, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

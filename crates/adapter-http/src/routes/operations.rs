@@ -14,7 +14,7 @@ pub async fn healthz() -> HttpResponse {
 
 pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
-    run_blocking(move || app.check_ready()).await?;
+    run_blocking(&state, move || app.check_ready()).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }
 
