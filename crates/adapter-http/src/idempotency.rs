@@ -35,11 +35,12 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: StatusCode, body: &Value) -> Self {
+    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
         Self {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body: body.to_string(),
+            // Serialising plain data to a string cannot fail; an empty object is the fallback.
+            body: serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned()),
             replay_body: None,
         }
     }

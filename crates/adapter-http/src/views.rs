@@ -1,7 +1,12 @@
 //! JSON representations of domain values, as the API shows them.
 
-use domain::{Enrollment, EnrollmentStatus, Program, ProgramInstance, Timestamp, Workspace};
+use domain::{
+    CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentStatus, FormConfig,
+    InstanceId, LogoUrl, Metadata, Name, Program, ProgramId, ProgramInstance, Slug, Status,
+    Timestamp, Workspace, WorkspaceId,
+};
 use ports::{StoredEvent, StoredKey};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 fn optional<T: serde::Serialize>(value: Option<T>) -> Value {
@@ -10,27 +15,52 @@ fn optional<T: serde::Serialize>(value: Option<T>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub fn instance(instance: &ProgramInstance, now: Timestamp) -> Value {
-    json!({
-        "id": instance.id(),
-        "programId": instance.program_id(),
-        "workspaceId": instance.workspace_id(),
-        "name": instance.name(),
-        "description": optional(instance.description()),
-        "slug": instance.slug(),
-        "logoUrl": optional(instance.logo_url()),
-        "eligibilityCriteria": optional(instance.eligibility_criteria()),
-        "customTerms": optional(instance.custom_terms()),
-        "formConfig": optional(instance.form_config()),
-        "startDate": optional(instance.schedule().start()),
-        "endDate": optional(instance.schedule().end()),
-        "status": instance.status(),
-        "metadata": optional(instance.metadata()),
-        "version": instance.version(),
-        "acceptingEnrollments": instance.accepting_enrollments(now),
-        "createdAt": instance.created_at(),
-        "updatedAt": instance.updated_at(),
-    })
+/// An instance as the API shows it: every field, `null` when unset. Serialised straight from
+/// the domain value, without an intermediate JSON tree (lists render twenty at a time).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView<'a> {
+    id: &'a InstanceId,
+    program_id: &'a ProgramId,
+    workspace_id: &'a WorkspaceId,
+    name: &'a Name,
+    description: Option<&'a Description>,
+    slug: &'a Slug,
+    logo_url: Option<&'a LogoUrl>,
+    eligibility_criteria: Option<&'a EligibilityCriteria>,
+    custom_terms: Option<&'a CustomTerms>,
+    form_config: Option<&'a FormConfig>,
+    start_date: Option<Timestamp>,
+    end_date: Option<Timestamp>,
+    status: Status,
+    metadata: Option<&'a Metadata>,
+    version: i64,
+    accepting_enrollments: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+pub fn instance(instance: &ProgramInstance, now: Timestamp) -> InstanceView<'_> {
+    InstanceView {
+        id: instance.id(),
+        program_id: instance.program_id(),
+        workspace_id: instance.workspace_id(),
+        name: instance.name(),
+        description: instance.description(),
+        slug: instance.slug(),
+        logo_url: instance.logo_url(),
+        eligibility_criteria: instance.eligibility_criteria(),
+        custom_terms: instance.custom_terms(),
+        form_config: instance.form_config(),
+        start_date: instance.schedule().start(),
+        end_date: instance.schedule().end(),
+        status: instance.status(),
+        metadata: instance.metadata(),
+        version: instance.version(),
+        accepting_enrollments: instance.accepting_enrollments(now),
+        created_at: instance.created_at(),
+        updated_at: instance.updated_at(),
+    }
 }
 
 pub fn program(program: &Program) -> Value {
@@ -61,8 +91,24 @@ pub fn event(instance_id: &str, event: &StoredEvent) -> Value {
 }
 
 /// A page of a list: `{ data, hasMore, nextCursor }`.
-pub fn page(data: Vec<Value>, has_more: bool, next_cursor: Option<String>) -> Value {
-    json!({ "data": data, "hasMore": has_more, "nextCursor": next_cursor })
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageView<T> {
+    data: Vec<T>,
+    has_more: bool,
+    next_cursor: Option<String>,
+}
+
+pub fn page<T: Serialize>(
+    data: Vec<T>,
+    has_more: bool,
+    next_cursor: Option<String>,
+) -> PageView<T> {
+    PageView {
+        data,
+        has_more,
+        next_cursor,
+    }
 }
 
 pub fn workspace(workspace: &Workspace) -> Value {

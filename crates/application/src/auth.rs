@@ -103,6 +103,9 @@ struct CachedKey {
 pub(crate) struct Authenticator {
     settings: KeyCacheSettings,
     verified: Mutex<HashMap<Digest32, CachedKey>>,
+    /// One argon2 verification at a time: each needs 19 MiB and most of a core, so a burst
+    /// of first requests (or of guesses) must not run dozens at once.
+    argon2_turn: Mutex<()>,
 }
 
 impl Authenticator {
@@ -110,6 +113,7 @@ impl Authenticator {
         Self {
             settings,
             verified: Mutex::new(HashMap::new()),
+            argon2_turn: Mutex::new(()),
         }
     }
 
@@ -202,13 +206,26 @@ impl Application {
                 .with_cache(|cache| cache.remove(&key_digest));
             return Err(AppError::Unauthenticated);
         };
-        let verified_before = self.authenticator.with_cache(|cache| {
-            cache
-                .get(&key_digest)
-                .is_some_and(|entry| entry.secret_hash == key.secret_hash)
-        });
-        if !verified_before && !secret_matches(parts.secret, &key.secret_hash) {
-            return Err(AppError::Unauthenticated);
+        let verified = || {
+            self.authenticator.with_cache(|cache| {
+                cache
+                    .get(&key_digest)
+                    .is_some_and(|entry| entry.secret_hash == key.secret_hash)
+            })
+        };
+        // Held until the key is cached, so that requests with the same key queued behind
+        // this one find it verified instead of running argon2 again.
+        let mut _turn = None;
+        if !verified() {
+            _turn = Some(
+                self.authenticator
+                    .argon2_turn
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            );
+            if !verified() && !secret_matches(parts.secret, &key.secret_hash) {
+                return Err(AppError::Unauthenticated);
+            }
         }
         // This path runs at most once per cache TTL per key, so neither is this write on
         // every request; the store itself writes at most once a minute.

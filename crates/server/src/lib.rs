@@ -28,7 +28,10 @@ pub fn start_server(
     settings: &Settings,
 ) -> std::io::Result<Server> {
     let metrics = Metrics::with_gauges(storage.gauges());
-    let slots = usize::try_from(settings.pool_size).unwrap_or(usize::MAX);
+    // Up to eight requests queue per connection inside blocking threads; more wait without one.
+    let slots = usize::try_from(settings.pool_size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(8);
     let state = HttpState::new(app, metrics, settings.auth_failures, slots);
     adapter_http::serve(listener, state, settings.workers)
 }

@@ -277,16 +277,17 @@ impl Metadata {
                 ));
             }
         }
-        if contains_nul(&Value::Object(map.clone())) {
+        if map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value))
+        {
             violations.push(Violation::new(
                 "",
                 "invalid_character",
                 "keys and strings must not contain NUL (U+0000)",
             ));
         }
-        let size = serde_json::to_string(&map)
-            .map(|s| s.len())
-            .unwrap_or(usize::MAX);
+        let size = serialized_len(&map);
         if size > Self::MAX_BYTES {
             violations.push(Violation::new(
                 "",
@@ -306,6 +307,25 @@ impl Metadata {
 
     pub fn to_json(&self) -> Value {
         Value::Object(self.0.clone())
+    }
+}
+
+/// The length of `value` as compact JSON, without building the text.
+fn serialized_len(value: &impl Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
     }
 }
 

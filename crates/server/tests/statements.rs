@@ -1,0 +1,88 @@
+//! How many SQL statements each endpoint sends, counted by diesel's instrumentation: the hot
+//! paths must not grow a query unnoticed. A test binary of its own, because the counter is
+//! process-wide.
+
+// Test code: a failed expectation is meant to stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use serde_json::json;
+
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+fn counting() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        }
+    }))
+}
+
+/// The statements `request` sent.
+async fn statements_of<F: std::future::Future<Output = helpers::Reply>>(
+    request: F,
+) -> (usize, helpers::Reply) {
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let reply = request.await;
+    (STATEMENTS.load(Ordering::SeqCst) - before, reply)
+}
+
+#[actix_web::test]
+async fn each_endpoint_sends_a_known_number_of_statements() {
+    set_default_instrumentation(counting).unwrap();
+    // One connection, opened before counting starts, so that no connection set-up is counted.
+    let app = helpers::spawn_app_with(|settings| settings.pool_size = 1).await;
+    let key = app.a.key.clone();
+    let created = app.instance_named(&key, "Warm").await;
+    let path = format!("/programInstances/{}", created["id"].as_str().unwrap());
+    app.get(&path, &key).await;
+
+    let mut counts = Vec::new();
+    let (n, reply) = statements_of(app.get(&path, &key)).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("GET /programInstances/{id}", n));
+    let (n, reply) = statements_of(app.get("/programInstances?limit=20&status=active", &key)).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("GET /programInstances", n));
+    let (n, reply) = statements_of(app.post(
+        "/programs/battery-rebate/instances",
+        &key,
+        &json!({"name": "Counted"}),
+    ))
+    .await;
+    assert_eq!(reply.status.as_u16(), 201);
+    counts.push(("POST /programs/{slug}/instances", n));
+    let (n, reply) =
+        statements_of(app.patch(&path, &key, &json!({"description": "counted"}))).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("PATCH /programInstances/{id}", n));
+    let (n, reply) = statements_of(app.patch(&path, &key, &json!({}))).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("PATCH /programInstances/{id} (no change)", n));
+    let (n, reply) = statements_of(app.get("/programs/battery-rebate", &key)).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("GET /programs/{slug}", n));
+    let (n, reply) = statements_of(app.delete(&path, &key)).await;
+    assert_eq!(reply.status.as_u16(), 204);
+    counts.push(("DELETE /programInstances/{id}", n));
+
+    // Reads: one select. Writes: the statements plus the transaction's BEGIN and COMMIT.
+    let expected = [
+        ("GET /programInstances/{id}", 1),
+        ("GET /programInstances", 1),
+        // The catalog look-up, then BEGIN, the instance, its event, COMMIT.
+        ("POST /programs/{slug}/instances", 5),
+        // The read, then BEGIN, the guarded update, the event, COMMIT.
+        ("PATCH /programInstances/{id}", 5),
+        ("PATCH /programInstances/{id} (no change)", 1),
+        ("GET /programs/{slug}", 1),
+        ("DELETE /programInstances/{id}", 1),
+    ];
+    assert_eq!(counts, expected);
+}
