@@ -47,29 +47,31 @@ pub(crate) fn string(
     max_chars: usize,
     violations: &mut Violations,
 ) -> Option<String> {
+    checked_string(value, max_chars)
+        .map_err(|(code, message)| violations.push(Violation::new(pointer, code, message)))
+        .ok()
+}
+
+/// A non-blank string of at most `max_chars` without NUL, or why not (code and message):
+/// callers build the violation's pointer only when there is one.
+fn checked_string(value: &Value, max_chars: usize) -> Result<String, (&'static str, String)> {
     let Value::String(text) = value else {
-        violations.push(Violation::new(pointer, "invalid_type", "must be a string"));
-        return None;
+        return Err(("invalid_type", "must be a string".to_owned()));
     };
     if text.trim().is_empty() {
-        violations.push(Violation::new(pointer, "blank", "must not be blank"));
-        None
+        Err(("blank", "must not be blank".to_owned()))
     } else if text.contains('\0') {
-        violations.push(Violation::new(
-            pointer,
+        Err((
             "invalid_character",
-            "must not contain NUL (U+0000)",
-        ));
-        None
+            "must not contain NUL (U+0000)".to_owned(),
+        ))
     } else if text.chars().count() > max_chars {
-        violations.push(Violation::new(
-            pointer,
+        Err((
             "too_long",
             format!("must be at most {max_chars} characters"),
-        ));
-        None
+        ))
     } else {
-        Some(text.clone())
+        Ok(text.clone())
     }
 }
 
@@ -150,16 +152,21 @@ pub(crate) fn string_list(
     let mut seen = HashSet::new();
     let mut list = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let item_pointer = format!("{pointer}/{index}");
-        if let Some(text) = string(item, &item_pointer, max_chars, violations) {
-            if !seen.insert(text.to_lowercase()) {
-                violations.push(Violation::new(
-                    item_pointer,
-                    "duplicate",
-                    format!("\"{text}\" is listed twice"),
-                ));
+        match checked_string(item, max_chars) {
+            Ok(text) => {
+                if !seen.insert(text.to_lowercase()) {
+                    let message = format!("\"{text}\" is listed twice");
+                    violations.push(Violation::new(
+                        format!("{pointer}/{index}"),
+                        "duplicate",
+                        message,
+                    ));
+                }
+                list.push(text);
             }
-            list.push(text);
+            Err((code, message)) => {
+                violations.push(Violation::new(format!("{pointer}/{index}"), code, message))
+            }
         }
     }
     (violations.len() == before).then_some(list)

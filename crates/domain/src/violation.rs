@@ -116,7 +116,11 @@ impl std::error::Error for Violations {}
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901 §4).
 pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1")
+    } else {
+        token.to_owned()
+    }
 }
 
 #[cfg(test)]
