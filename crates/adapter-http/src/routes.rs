@@ -23,6 +23,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/healthz", &[Method::GET]).route(web::get().to(operations::healthz)))
         .service(resource("/readyz", &[Method::GET]).route(web::get().to(operations::readyz)))
         .service(resource("/metrics", &[Method::GET]).route(web::get().to(operations::metrics)))
+        .service(
+            resource("/openapi.json", &[Method::GET]).route(web::get().to(operations::openapi)),
+        )
         .service(resource("/programs", &[Method::GET]).route(web::get().to(catalog::list)))
         .service(
             resource("/programs/{programSlug}", &[Method::GET]).route(web::get().to(catalog::get)),

@@ -18,6 +18,15 @@ pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }
 
+/// The OpenAPI 3.1 description of every endpoint, kept beside the route table.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
+
 pub async fn metrics(state: Data<HttpState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -57,3 +57,47 @@ async fn losing_the_database_is_a_503_that_leaks_nothing() {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }
+
+/// Every path and method the OpenAPI document lists is served (no "no such route", no 405).
+#[actix_web::test]
+async fn the_openapi_document_describes_served_routes() {
+    let app = spawn_app().await;
+    let mut response = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let document: serde_json::Value =
+        serde_json::from_slice(&response.body().limit(1 << 20).await.unwrap()).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    let operations: usize = paths
+        .values()
+        .map(|operations| operations.as_object().unwrap().len())
+        .sum();
+    assert_eq!(operations, 21, "every endpoint of the API is described");
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{programSlug}", "battery-rebate")
+            .replace("{id}", "cllgn0u4r000008l7eazybfbo");
+        for method in operations.as_object().unwrap().keys() {
+            let body = matches!(method.as_str(), "post" | "patch").then(|| serde_json::json!({}));
+            let reply = app
+                .send(
+                    &method.to_uppercase(),
+                    &concrete,
+                    Some(&app.a.key),
+                    body.as_ref(),
+                    &[],
+                )
+                .await;
+            assert_ne!(reply.status.as_u16(), 405, "{method} {path}");
+            assert_ne!(
+                reply.body["detail"], "no resource lives at this path",
+                "{method} {path}"
+            );
+        }
+    }
+}
