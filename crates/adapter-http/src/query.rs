@@ -77,6 +77,17 @@ impl QueryParams {
             .ok()
     }
 
+    /// The `cursor` parameter: the fields of a cursor this API issued, read by `position`.
+    /// Anything else is recorded as `invalid_cursor`.
+    pub fn cursor<T>(&mut self, position: impl FnOnce(Vec<String>) -> Option<T>) -> Option<T> {
+        let text = self.take("cursor")?;
+        let decoded = crate::cursor::decode(&text).and_then(position);
+        if decoded.is_none() {
+            self.reject("cursor", "invalid_cursor", "not a cursor this API issued");
+        }
+        decoded
+    }
+
     /// Records a violation for the parameter `name`.
     pub fn reject(&mut self, name: &str, code: &'static str, message: impl Into<String>) {
         self.violations

@@ -9,10 +9,10 @@ use time::OffsetDateTime;
 
 use ports::records::{contains_pattern, corrupt};
 
+use crate::PgStore;
 use crate::failure::{TxError, translate};
 use crate::rows::InstanceRow;
 use crate::schema::{instance_events, program_instances};
-use crate::{PgStore, fetch_limit, paged};
 
 #[derive(Insertable)]
 #[diesel(table_name = instance_events)]
@@ -189,14 +189,14 @@ impl InstanceStore for PgStore {
         let mut conn = self.conn()?;
         let rows = query
             .order((pi::created_at.desc(), pi::id.desc()))
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .load::<InstanceRow>(&mut conn)
             .map_err(translate)?;
         let instances = rows
             .into_iter()
             .map(InstanceRow::into_domain)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(paged(instances, limit))
+        Ok(Page::from_rows(instances, limit))
     }
 
     fn events(
@@ -213,7 +213,7 @@ impl InstanceStore for PgStore {
             .filter(ev::instance_id.eq(id.as_str()))
             .filter(ev::sequence.gt(after.unwrap_or(0)))
             .order(ev::sequence.asc())
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .select((
                 ev::sequence,
                 ev::kind,
@@ -239,7 +239,7 @@ impl InstanceStore for PgStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(paged(events, limit))
+        Ok(Page::from_rows(events, limit))
     }
 
     fn ping(&self) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use ports::{Page, StoreError};
+use ports::StoreError;
 
 use crate::failure::pool_unavailable;
 
@@ -142,17 +142,6 @@ impl PgStore {
     fn conn(&self) -> Result<PooledConnection<ConnectionManager<PgConnection>>, StoreError> {
         self.pool.get().map_err(pool_unavailable)
     }
-}
-
-/// Fetches one more than `limit` to learn whether another page follows.
-pub(crate) fn paged<T>(mut items: Vec<T>, limit: usize) -> Page<T> {
-    let has_more = items.len() > limit;
-    items.truncate(limit);
-    Page { items, has_more }
-}
-
-pub(crate) fn fetch_limit(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
 }
 
 /// Creates a database (for tests and tooling), connecting through the server's `postgres`

@@ -4,10 +4,10 @@ use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, WorkspaceId
 use ports::records::corrupt;
 use ports::{EnrollmentCursor, EnrollmentStore, Page, StoreError};
 
+use crate::SqliteStore;
 use crate::failure::{TxError, translate};
 use crate::rows::EnrollmentRow;
 use crate::schema::enrollments;
-use crate::{SqliteStore, fetch_limit, paged};
 
 impl EnrollmentStore for SqliteStore {
     fn insert_enrollment(&self, enrollment: &Enrollment) -> Result<(), StoreError> {
@@ -65,14 +65,14 @@ impl EnrollmentStore for SqliteStore {
         let mut conn = self.conn()?;
         let rows = query
             .order((en::created_at.desc(), en::id.desc()))
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .load::<EnrollmentRow>(&mut *conn)
             .map_err(translate)?;
         let items = rows
             .into_iter()
             .map(EnrollmentRow::into_domain)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(paged(items, limit))
+        Ok(Page::from_rows(items, limit))
     }
 
     fn update_enrollment(

@@ -7,10 +7,10 @@ use ports::{
 
 use ports::records::{JsonColumn, TimeColumn, contains_pattern, corrupt};
 
+use crate::SqliteStore;
 use crate::failure::{TxError, translate};
 use crate::rows::InstanceRow;
 use crate::schema::{instance_events, program_instances};
-use crate::{SqliteStore, fetch_limit, paged};
 
 #[derive(Insertable)]
 #[diesel(table_name = instance_events)]
@@ -187,14 +187,14 @@ impl InstanceStore for SqliteStore {
         let mut conn = self.conn()?;
         let rows = query
             .order((pi::created_at.desc(), pi::id.desc()))
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .load::<InstanceRow>(&mut *conn)
             .map_err(translate)?;
         let instances = rows
             .into_iter()
             .map(InstanceRow::into_domain)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(paged(instances, limit))
+        Ok(Page::from_rows(instances, limit))
     }
 
     fn events(
@@ -211,7 +211,7 @@ impl InstanceStore for SqliteStore {
             .filter(ev::instance_id.eq(id.as_str()))
             .filter(ev::sequence.gt(after.unwrap_or(0)))
             .order(ev::sequence.asc())
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .select((
                 ev::sequence,
                 ev::kind,
@@ -237,7 +237,7 @@ impl InstanceStore for SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(paged(events, limit))
+        Ok(Page::from_rows(events, limit))
     }
 
     fn ping(&self) -> Result<(), StoreError> {

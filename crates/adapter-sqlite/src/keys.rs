@@ -2,10 +2,10 @@ use diesel::prelude::*;
 use domain::{ApiKeyId, Timestamp, WorkspaceId};
 use ports::{KeyStore, NewKey, Page, StoreError, StoredKey};
 
+use crate::SqliteStore;
 use crate::failure::translate;
 use crate::rows::KeyRow;
 use crate::schema::api_keys;
-use crate::{SqliteStore, fetch_limit, paged};
 
 const MINUTE_IN_MICROS: i64 = 60_000_000;
 
@@ -129,13 +129,13 @@ impl KeyStore for SqliteStore {
         }
         let rows = query
             .order((api_keys::created_at.desc(), api_keys::id.desc()))
-            .limit(fetch_limit(limit))
+            .limit(ports::rows_to_fetch(limit))
             .load::<KeyRow>(&mut *conn)
             .map_err(translate)?;
         let keys = rows
             .into_iter()
             .map(KeyRow::into_domain)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(paged(keys, limit))
+        Ok(Page::from_rows(keys, limit))
     }
 }

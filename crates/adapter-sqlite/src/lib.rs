@@ -27,7 +27,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use ports::{Page, StoreError};
+use ports::StoreError;
 
 use crate::failure::pool_unavailable;
 
@@ -206,15 +206,4 @@ impl SqliteStore {
             _turn: turn,
         })
     }
-}
-
-/// Fetches one more than `limit` to learn whether another page follows.
-pub(crate) fn paged<T>(mut items: Vec<T>, limit: usize) -> Page<T> {
-    let has_more = items.len() > limit;
-    items.truncate(limit);
-    Page { items, has_more }
-}
-
-pub(crate) fn fetch_limit(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
 }

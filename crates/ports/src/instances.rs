@@ -53,6 +53,24 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
+/// How many rows to fetch for a page of `limit`: one more, to learn whether another page
+/// follows.
+pub fn rows_to_fetch(limit: usize) -> i64 {
+    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
+}
+
+impl<T> Page<T> {
+    /// The page from rows fetched with `rows_to_fetch(limit)`.
+    pub fn from_rows(mut rows: Vec<T>, limit: usize) -> Self {
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        Page {
+            items: rows,
+            has_more,
+        }
+    }
+}
+
 /// Program instances, always addressed within one workspace.
 pub trait InstanceStore: Send + Sync {
     /// Stores a new instance with its creation event, atomically.

@@ -20,7 +20,7 @@ pub use enrollments::{EnrollmentCursor, EnrollmentStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use instances::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent,
+    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent, rows_to_fetch,
 };
 pub use keys::{KeyStore, NewKey, StoredKey};
 pub use system::{Clock, IdGenerator};

@@ -104,8 +104,7 @@ fn statuses(
     text.split(',').map(|s| s.trim().parse()).collect()
 }
 
-fn enrollment_cursor(text: &str) -> Option<EnrollmentCursor> {
-    let fields = cursor::decode(text)?;
+fn enrollment_cursor(fields: Vec<String>) -> Option<EnrollmentCursor> {
     let [micros, id] = fields.as_slice() else {
         return None;
     };
@@ -123,13 +122,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let mut params = QueryParams::parse(req.query_string())?;
     let wanted = params.parsed("status", statuses);
-    let after = params.take("cursor").and_then(|text| {
-        let decoded = enrollment_cursor(&text);
-        if decoded.is_none() {
-            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
-        }
-        decoded
-    });
+    let after = params.cursor(enrollment_cursor);
     let bounds = PageBounds {
         limit: params.number("limit"),
     };

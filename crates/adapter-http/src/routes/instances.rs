@@ -128,8 +128,7 @@ fn statuses(text: &str) -> Result<Vec<Status>, domain::instance::UnknownStatus> 
     text.split(',').map(|s| s.trim().parse()).collect()
 }
 
-fn instance_cursor(text: &str) -> Option<InstanceCursor> {
-    let fields = cursor::decode(text)?;
+fn instance_cursor(fields: Vec<String>) -> Option<InstanceCursor> {
     let [micros, id] = fields.as_slice() else {
         return None;
     };
@@ -153,13 +152,7 @@ fn list_request(query: &str) -> Result<ListRequest, ApiError> {
         created_before: params.parsed("createdBefore", Timestamp::parse),
         only_ids: None,
     };
-    let after = params.take("cursor").and_then(|text| {
-        let decoded = instance_cursor(&text);
-        if decoded.is_none() {
-            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
-        }
-        decoded
-    });
+    let after = params.cursor(instance_cursor);
     // A search text follows the rules of stored text (no NUL), or it could match nothing.
     let q = params
         .parsed("q", Description::parse)
@@ -223,13 +216,7 @@ pub async fn events(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let mut params = QueryParams::parse(req.query_string())?;
-    let after = params.take("cursor").and_then(|text| {
-        let sequence = cursor::decode(&text).and_then(|fields| fields.first()?.parse::<i64>().ok());
-        if sequence.is_none() {
-            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
-        }
-        sequence
-    });
+    let after = params.cursor(|fields| fields.first()?.parse::<i64>().ok());
     let bounds = EventBounds {
         limit: params.number("limit"),
     };

@@ -57,13 +57,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut params = QueryParams::parse(req.query_string())?;
-    let after = params.take("cursor").and_then(|text| {
-        let id = cursor::decode(&text).and_then(|fields| ApiKeyId::parse(fields.first()?).ok());
-        if id.is_none() {
-            params.reject("cursor", "invalid_cursor", "not a cursor this API issued");
-        }
-        id
-    });
+    let after = params.cursor(|fields| ApiKeyId::parse(fields.first()?).ok());
     let page = KeyPage {
         limit: params.number("limit"),
     };
