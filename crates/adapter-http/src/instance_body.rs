@@ -10,7 +10,7 @@ use crate::body::{Member, Members};
 
 use crate::problem::ApiError;
 
-const WRITABLE: [&str; 12] = [
+const WRITABLE: [&str; 11] = [
     "name",
     "description",
     "slug",
@@ -22,7 +22,6 @@ const WRITABLE: [&str; 12] = [
     "endDate",
     "status",
     "metadata",
-    "programSlug",
 ];
 const READ_ONLY: [&str; 7] = [
     "id",
@@ -34,18 +33,13 @@ const READ_ONLY: [&str; 7] = [
     "updatedAt",
 ];
 
-/// `programSlug` comes from the path, never from a body.
-fn writable() -> &'static [&'static str] {
-    &WRITABLE[..WRITABLE.len() - 1]
-}
-
 fn status(text: &str) -> Result<Status, domain::instance::UnknownStatus> {
     text.parse()
 }
 
 /// The body of `POST /programs/{programSlug}/instances`.
 pub fn draft_from(members: Map<String, Value>) -> Result<InstanceDraft, ApiError> {
-    let mut read = Members::new(members, writable(), &READ_ONLY);
+    let mut read = Members::new(members, &WRITABLE, &READ_ONLY);
     let name = read.text("name", Name::parse);
     let draft = InstanceDraft {
         name: read.required("name", name),
@@ -69,7 +63,7 @@ pub fn draft_from(members: Map<String, Value>) -> Result<InstanceDraft, ApiError
 
 /// The body of `PATCH /programInstances/{id}` (JSON Merge Patch).
 pub fn patch_from(members: Map<String, Value>) -> Result<InstancePatch, ApiError> {
-    let mut read = Members::new(members, writable(), &READ_ONLY);
+    let mut read = Members::new(members, &WRITABLE, &READ_ONLY);
     let name = read.text("name", Name::parse);
     let slug = read.text("slug", Slug::parse);
     let status_member = read.text("status", status);
