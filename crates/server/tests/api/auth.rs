@@ -25,7 +25,7 @@ async fn every_bad_key_answers_the_same_401() {
         let soon = app
             .app
             .now()
-            .checked_add(time::Duration::milliseconds(300))
+            .checked_add(time::Duration::milliseconds(1_500))
             .unwrap();
         let request = KeyRequest {
             workspace_id: app.a.id.clone(),
@@ -39,7 +39,7 @@ async fn every_bad_key_answers_the_same_401() {
             200,
             "valid before expiry"
         );
-        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+        actix_web::rt::time::sleep(Duration::from_millis(1_600)).await;
         secret
     };
     let wrong_secret = format!("{}{}", &app.a.key[..app.a.key.len() - 4], "0000");

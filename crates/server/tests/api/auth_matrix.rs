@@ -270,13 +270,13 @@ async fn every_endpoint_answers_every_caller_as_specified() {
         let soon = app
             .app
             .now()
-            .checked_add(time::Duration::milliseconds(400))
+            .checked_add(time::Duration::milliseconds(1_500))
             .unwrap()
             .to_string();
         let body = json!({"name": "expiring", "scopes": ["programs:read"], "expiresAt": soon});
         let minted = app.post("/apiKeys", &app.a.key, &body).await;
         assert_eq!(minted.status.as_u16(), 201, "{}", minted.body);
-        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        actix_web::rt::time::sleep(Duration::from_millis(1_600)).await;
         minted.body["key"].as_str().unwrap().to_owned()
     };
     let restricted = key_with(
