@@ -27,6 +27,10 @@ fmt:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Build the API docs of every crate, warnings as errors
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+
 # Prove the hexagon: every dependency points inwards
 arch:
     .ci/check-architecture
