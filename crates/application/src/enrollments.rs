@@ -18,18 +18,6 @@ pub struct EligibilityCheck {
 }
 
 impl Application {
-    fn visible_instance_of(
-        &self,
-        who: &Principal,
-        id: &str,
-    ) -> Result<domain::ProgramInstance, AppError> {
-        let id = who.visible_instance(id)?;
-        self.ports
-            .instances
-            .get(&who.workspace_id, &id)?
-            .ok_or(AppError::NotFound("program instance"))
-    }
-
     /// Evaluates an applicant against the instance's criteria; stores nothing.
     pub fn check_eligibility(
         &self,
@@ -38,7 +26,7 @@ impl Application {
         applicant: &Applicant,
     ) -> Result<EligibilityCheck, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
-        let instance = self.visible_instance_of(who, instance)?;
+        let instance = self.load_visible_instance(who, instance)?;
         Ok(EligibilityCheck {
             evaluation: evaluate(instance.eligibility_criteria(), applicant),
             accepting_enrollments: instance.accepting_enrollments(self.ports.clock.now()),
@@ -55,7 +43,7 @@ impl Application {
         application: EnrollmentApplication,
     ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsWrite)?;
-        let instance = self.visible_instance_of(who, instance)?;
+        let instance = self.load_visible_instance(who, instance)?;
         let id = EnrollmentId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
         let enrollment = Enrollment::apply(id, &instance, application, self.ports.clock.now())
@@ -97,7 +85,7 @@ impl Application {
         limit: usize,
     ) -> Result<Page<Enrollment>, AppError> {
         who.require(Scope::EnrollmentsRead)?;
-        let instance = self.visible_instance_of(who, instance)?;
+        let instance = self.load_visible_instance(who, instance)?;
         Ok(self.ports.enrollments.list_enrollments(
             &who.workspace_id,
             instance.id(),
@@ -147,7 +135,7 @@ impl Application {
         instance: &str,
     ) -> Result<(InstanceId, Vec<(EnrollmentStatus, u64)>), AppError> {
         who.require(Scope::EnrollmentsRead)?;
-        let instance = self.visible_instance_of(who, instance)?;
+        let instance = self.load_visible_instance(who, instance)?;
         let counted = self
             .ports
             .enrollments

@@ -58,6 +58,15 @@ impl Application {
 
     pub fn get_instance(&self, who: &Principal, id: &str) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
+        self.load_visible_instance(who, id)
+    }
+
+    /// The instance with this (path) id, when the caller's key may see it.
+    pub(crate) fn load_visible_instance(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<ProgramInstance, AppError> {
         let id = who.visible_instance(id)?;
         self.load_instance(who, &id)
     }
@@ -164,11 +173,10 @@ impl Application {
         limit: usize,
     ) -> Result<Page<StoredEvent>, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
-        let id = who.visible_instance(id)?;
-        self.load_instance(who, &id)?;
+        let instance = self.load_visible_instance(who, id)?;
         Ok(self
             .ports
             .instances
-            .events(&who.workspace_id, &id, after, limit)?)
+            .events(&who.workspace_id, instance.id(), after, limit)?)
     }
 }
