@@ -5,15 +5,9 @@ use domain::{
     InstanceId, LogoUrl, Metadata, Name, Program, ProgramId, ProgramInstance, Slug, Status,
     Timestamp, Workspace, WorkspaceId,
 };
-use ports::{StoredEvent, StoredKey};
+use ports::{Page, StoredEvent, StoredKey};
 use serde::Serialize;
 use serde_json::{Value, json};
-
-fn optional<T: serde::Serialize>(value: Option<T>) -> Value {
-    value
-        .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
-        .unwrap_or(Value::Null)
-}
 
 /// An instance as the API shows it: every field, `null` when unset. Serialised straight from
 /// the domain value, without an intermediate JSON tree (lists render twenty at a time).
@@ -68,7 +62,7 @@ pub fn program(program: &Program) -> Value {
         "id": program.id,
         "slug": program.slug,
         "name": program.name,
-        "description": optional(program.description.as_ref()),
+        "description": program.description,
         "visibility": program.visibility.as_str(),
         "createdAt": program.created_at,
     })
@@ -99,15 +93,26 @@ pub struct PageView<T> {
     next_cursor: Option<String>,
 }
 
-pub fn page<T: Serialize>(
-    data: Vec<T>,
-    has_more: bool,
-    next_cursor: Option<String>,
-) -> PageView<T> {
+/// A page of `items` rendered by `render`, with the cursor of its last item when more
+/// follow.
+pub fn page<'a, T, V: Serialize>(
+    page: &'a Page<T>,
+    render: impl Fn(&'a T) -> V,
+    cursor_of: impl Fn(&T) -> String,
+) -> PageView<V> {
+    PageView {
+        data: page.items.iter().map(render).collect(),
+        has_more: page.has_more,
+        next_cursor: page.items.last().filter(|_| page.has_more).map(cursor_of),
+    }
+}
+
+/// A list that always fits one page.
+pub fn whole<V: Serialize>(data: Vec<V>) -> PageView<V> {
     PageView {
         data,
-        has_more,
-        next_cursor,
+        has_more: false,
+        next_cursor: None,
     }
 }
 

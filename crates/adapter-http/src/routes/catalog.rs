@@ -14,8 +14,8 @@ use crate::views;
 pub async fn list(state: Data<HttpState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let app = state.app.clone();
     let programs = run_blocking(&state, move || app.list_programs(&caller.0)).await?;
-    let data = programs.iter().map(views::program).collect();
-    Ok(Reply::json(StatusCode::OK, &views::page(data, false, None)).into_response())
+    let view = views::whole(programs.iter().map(views::program).collect());
+    Ok(Reply::json(StatusCode::OK, &view).into_response())
 }
 
 pub async fn get(

@@ -132,19 +132,10 @@ pub async fn list(
         app.list_enrollments(&caller.0, &id, wanted, after, limit)
     })
     .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last())
-        .flatten()
-        .map(|last| {
-            cursor::encode(&[&last.created_at.unix_micros().to_string(), last.id.as_str()])
-        });
-    let data = page.items.iter().map(views::enrollment).collect();
-    Ok(Reply::json(
-        StatusCode::OK,
-        &views::page(data, page.has_more, next_cursor),
-    )
-    .into_response())
+    let view = views::page(&page, views::enrollment, |last| {
+        cursor::encode(&[&last.created_at.unix_micros().to_string(), last.id.as_str()])
+    });
+    Ok(Reply::json(StatusCode::OK, &view).into_response())
 }
 
 pub async fn stats(

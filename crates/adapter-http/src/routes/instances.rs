@@ -181,26 +181,17 @@ pub async fn list(
     let app = state.app.clone();
     let page = run_blocking(&state, move || app.list_instances(&caller.0, request)).await?;
     let now = state.app.now();
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last())
-        .flatten()
-        .map(|last| {
+    let view = views::page(
+        &page,
+        |instance| views::instance(instance, now),
+        |last| {
             cursor::encode(&[
                 &last.created_at().unix_micros().to_string(),
                 last.id().as_str(),
             ])
-        });
-    let data = page
-        .items
-        .iter()
-        .map(|instance| views::instance(instance, now))
-        .collect();
-    Ok(Reply::json(
-        StatusCode::OK,
-        &views::page(data, page.has_more, next_cursor),
-    )
-    .into_response())
+        },
+    );
+    Ok(Reply::json(StatusCode::OK, &view).into_response())
 }
 
 #[derive(Debug, Validate)]
@@ -231,21 +222,12 @@ pub async fn events(
         })
         .await?
     };
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last())
-        .flatten()
-        .map(|last| cursor::encode(&[&last.sequence.to_string()]));
-    let data = page
-        .items
-        .iter()
-        .map(|event| views::event(&instance_id, event))
-        .collect();
-    Ok(Reply::json(
-        StatusCode::OK,
-        &views::page(data, page.has_more, next_cursor),
-    )
-    .into_response())
+    let view = views::page(
+        &page,
+        |event| views::event(&instance_id, event),
+        |last| cursor::encode(&[&last.sequence.to_string()]),
+    );
+    Ok(Reply::json(StatusCode::OK, &view).into_response())
 }
 
 #[cfg(test)]

@@ -64,17 +64,10 @@ pub async fn list(
     let limit = params.finish(page)?.limit.unwrap_or(20) as usize;
     let app = state.app.clone();
     let page = run_blocking(&state, move || app.list_keys(&caller.0, after, limit)).await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last())
-        .flatten()
-        .map(|last| cursor::encode(&[last.id.as_str()]));
-    let data = page.items.iter().map(views::key).collect();
-    Ok(Reply::json(
-        StatusCode::OK,
-        &views::page(data, page.has_more, next_cursor),
-    )
-    .into_response())
+    let view = views::page(&page, views::key, |last| {
+        cursor::encode(&[last.id.as_str()])
+    });
+    Ok(Reply::json(StatusCode::OK, &view).into_response())
 }
 
 pub async fn revoke(
