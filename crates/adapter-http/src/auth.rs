@@ -12,7 +12,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use application::{AppError, Principal};
 
 use crate::HttpState;
-use crate::blocking::run_blocking;
 use crate::problem::ApiError;
 
 /// The caller, authenticated by `Authorization: Bearer <key>`.
@@ -52,9 +51,7 @@ impl FromRequest for Caller {
         let unauthenticated =
             || CallerFuture::Ready(ready(Err(ApiError::App(AppError::Unauthenticated))));
         let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
-            return CallerFuture::Ready(ready(Err(ApiError::Internal(
-                "HTTP state missing".into(),
-            ))));
+            return CallerFuture::Ready(ready(Err(ApiError::internal("HTTP state missing"))));
         };
         let Some(token) = bearer_token(req) else {
             return unauthenticated();
@@ -70,8 +67,7 @@ impl FromRequest for Caller {
             })));
         }
         CallerFuture::Pending(Box::pin(async move {
-            let app = state.app.clone();
-            let outcome = run_blocking(&state, move || app.authenticate(&token)).await;
+            let outcome = state.call(move |app| app.authenticate(&token)).await;
             if let (Err(ApiError::App(AppError::Unauthenticated)), Some(address)) =
                 (&outcome, address)
             {

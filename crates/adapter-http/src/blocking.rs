@@ -7,24 +7,28 @@
 //! eight per connection keeps it and still bounds the threads under overload.
 
 use actix_web::web;
-use application::AppError;
+use application::{AppError, Application};
 
 use crate::HttpState;
 use crate::problem::ApiError;
 
-pub async fn run_blocking<T, F>(state: &HttpState, work: F) -> Result<T, ApiError>
-where
-    F: FnOnce() -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let _turn = state
-        .blocking_slots
-        .acquire()
-        .await
-        .map_err(|error| ApiError::Internal(format!("blocking slots closed: {error}")))?;
-    let span = tracing::Span::current();
-    web::block(move || span.in_scope(work))
-        .await
-        .map_err(|error| ApiError::Internal(format!("blocking task failed: {error}")))?
-        .map_err(ApiError::from)
+impl HttpState {
+    /// Runs one use case of the application on the blocking pool: every handler's way in.
+    pub async fn call<T, F>(&self, use_case: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Application) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _turn = self
+            .blocking_slots
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        let app = self.app.clone();
+        let span = tracing::Span::current();
+        web::block(move || span.in_scope(|| use_case(&app)))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)
+    }
 }

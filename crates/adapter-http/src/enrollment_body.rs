@@ -112,5 +112,5 @@ pub fn status_change_from(
     let checked = read.finish(reason)?;
     status
         .map(|status| (status, checked))
-        .ok_or_else(|| ApiError::Internal("status checked as required".into()))
+        .ok_or_else(|| ApiError::internal("status checked as required"))
 }

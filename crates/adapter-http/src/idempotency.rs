@@ -1,6 +1,6 @@
-//! `Idempotency-Key` on POST: the first response for a (workspace, key) is stored for 24 h
-//! and replayed for retries of the same request; records live in the database, so this
-//! holds across server processes.
+//! `Idempotency-Key` on POST, at the HTTP edge: the header read, the request's fingerprint,
+//! and responses in a form that can be both sent and stored. Claiming and settling a key
+//! are use cases of the application.
 
 use std::future::Future;
 
@@ -8,20 +8,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use application::{IdempotencyClaim, StoredResponse};
 use blake2::{Blake2s256, Digest};
-use ports::{IdempotencyClaim, StoredResponse};
 use serde_json::Value;
-use time::Duration;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::blocking::run_blocking;
 use crate::problem::{ApiError, PROBLEM_JSON};
 
 const HEADER: &str = "idempotency-key";
-const RETENTION: Duration = Duration::hours(24);
-/// A claim not completed within this time belongs to a process that died; it is retaken.
-const LEASE: Duration = Duration::minutes(1);
 
 /// A response in a form that can be both sent and stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,14 +30,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
-        Self {
+    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Result<Self, ApiError> {
+        Ok(Self {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            // Serialising plain data to a string cannot fail; an empty object is the fallback.
-            body: serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned()),
+            body: serde_json::to_string(body).map_err(ApiError::internal)?,
             replay_body: None,
-        }
+        })
     }
 
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
@@ -52,7 +46,9 @@ impl Reply {
         self
     }
 
+    /// The problem document of `error`, whose cause is logged here, once.
     pub fn from_error(error: &ApiError) -> Self {
+        error.log();
         let problem = error.problem();
         let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))];
         headers.extend(problem.headers);
@@ -97,22 +93,23 @@ impl Reply {
         }
     }
 
-    fn from_stored(stored: StoredResponse) -> Self {
-        Self {
-            status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
-            headers: stored
-                .headers
-                .iter()
-                .filter_map(|(name, value)| {
-                    Some((
-                        HeaderName::try_from(name.as_str()).ok()?,
-                        HeaderValue::from_str(value).ok()?,
-                    ))
-                })
-                .collect(),
+    fn from_stored(stored: StoredResponse) -> Result<Self, ApiError> {
+        let headers = stored
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                Ok((
+                    HeaderName::try_from(name.as_str()).map_err(ApiError::internal)?,
+                    HeaderValue::from_str(value).map_err(ApiError::internal)?,
+                ))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Self {
+            status: StatusCode::from_u16(stored.status).map_err(ApiError::internal)?,
+            headers,
             body: stored.body,
             replay_body: None,
-        }
+        })
     }
 }
 
@@ -158,56 +155,38 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
+    let answered = |reply: Result<Reply, ApiError>| match reply {
+        Ok(reply) => reply.into_response(),
+        Err(error) => Reply::from_error(&error).into_response(),
+    };
     let key = match idempotency_key(req) {
         Ok(Some(key)) => key,
-        Ok(None) => {
-            return handle()
-                .await
-                .unwrap_or_else(|error| Reply::from_error(&error))
-                .into_response();
-        }
-        Err(error) => return Reply::from_error(&error).into_response(),
+        Ok(None) => return answered(handle().await),
+        Err(error) => return answered(Err(error)),
     };
-    let workspace = caller.0.workspace_id.clone();
     let print = request_fingerprint(req.method().as_str(), req.path(), body);
     let claim = {
-        let (app, workspace, key) = (state.app.clone(), workspace.clone(), key.clone());
-        run_blocking(&state, move || {
-            let now = app.now();
-            app.idempotency()
-                .claim(&workspace, &key, &print, now, LEASE, RETENTION)
-                .map_err(Into::into)
-        })
-        .await
+        let (principal, key) = (caller.0.clone(), key.clone());
+        state
+            .call(move |app| app.claim_idempotency_key(&principal, &key, &print))
+            .await
     };
     match claim {
-        Err(error) => Reply::from_error(&error).into_response(),
-        Ok(IdempotencyClaim::Replay(stored)) => Reply::from_stored(stored).into_response(),
-        Ok(IdempotencyClaim::InProgress) => {
-            Reply::from_error(&ApiError::IdempotencyInProgress).into_response()
-        }
-        Ok(IdempotencyClaim::Mismatch) => {
-            Reply::from_error(&ApiError::IdempotencyMismatch).into_response()
-        }
+        Err(error) => answered(Err(error)),
+        Ok(IdempotencyClaim::Replay(stored)) => answered(Reply::from_stored(stored)),
+        Ok(IdempotencyClaim::InProgress) => answered(Err(ApiError::IdempotencyInProgress)),
+        Ok(IdempotencyClaim::Mismatch) => answered(Err(ApiError::IdempotencyMismatch)),
         Ok(IdempotencyClaim::Claimed) => {
             let reply = handle()
                 .await
                 .unwrap_or_else(|error| Reply::from_error(&error));
-            let app = state.app.clone();
-            let stored = reply.to_stored();
-            let server_fault = reply.status.is_server_error();
-            let recorded = run_blocking(&state, move || {
-                let store = app.idempotency();
-                // A server fault is not an answer: let a retry run the request again.
-                if server_fault {
-                    store.release(&workspace, &key)
-                } else {
-                    store.complete(&workspace, &key, &stored)
-                }
-                .map_err(Into::into)
-            })
-            .await;
-            if let Err(error) = recorded {
+            // A server fault is not an answer: a retry runs the request again.
+            let answer = (!reply.status.is_server_error()).then(|| reply.to_stored());
+            let principal = caller.0.clone();
+            let settled = state
+                .call(move |app| app.settle_idempotency_key(&principal, &key, answer.as_ref()))
+                .await;
+            if let Err(error) = settled {
                 tracing::error!(error = %error, "could not record the idempotent response");
             }
             reply.into_response()

@@ -13,6 +13,7 @@ mod idempotency;
 mod instance_body;
 mod key_body;
 pub mod metrics;
+mod path;
 mod problem;
 mod query;
 mod routes;

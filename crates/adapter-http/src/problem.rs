@@ -34,8 +34,14 @@ pub enum ApiError {
     TooManyFailedAuthentications {
         retry_after: u64,
     },
-    /// A failure of the HTTP machinery itself; the detail goes to the log only.
-    Internal(String),
+    /// A failure of the HTTP machinery itself; the cause goes to the log only.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(error.into())
+    }
 }
 
 impl From<AppError> for ApiError {
@@ -251,7 +257,7 @@ impl ApiError {
         }
     }
 
-    fn log(&self) {
+    pub(crate) fn log(&self) {
         match self {
             ApiError::App(AppError::Internal(source)) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "request failed");
@@ -259,7 +265,9 @@ impl ApiError {
             ApiError::App(AppError::Unavailable(source)) => {
                 tracing::warn!(error = %error_chain(source), "storage unavailable");
             }
-            ApiError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            ApiError::Internal(source) => {
+                tracing::error!(error = %error_chain(source.as_ref()), "request failed");
+            }
             _ => {}
         }
     }

@@ -1,11 +1,11 @@
 //! JSON representations of domain values, as the API shows them.
 
+use application::{Page, StoredEvent};
 use domain::{
-    CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentStatus, FormConfig,
-    InstanceId, LogoUrl, Metadata, Name, Program, ProgramId, ProgramInstance, Slug, Status,
-    Timestamp, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentStatus,
+    FormConfig, InstanceEvent, InstanceId, LogoUrl, Metadata, Name, Program, ProgramId,
+    ProgramInstance, Slug, Status, Timestamp, Workspace, WorkspaceId,
 };
-use ports::{Page, StoredEvent, StoredKey};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -68,20 +68,27 @@ pub fn program(program: &Program) -> Value {
     })
 }
 
-pub fn event(instance_id: &str, event: &StoredEvent) -> Value {
-    let mut view = json!({
-        "id": event.sequence.to_string(),
-        "instanceId": instance_id,
-        "type": event.kind,
-        "actorKeyId": event.actor,
-        "occurredAt": event.occurred_at,
-    });
-    if let (Value::Object(view), Value::Object(data)) = (&mut view, &event.data) {
-        for (key, value) in data.iter().filter(|(key, _)| key.as_str() != "type") {
-            view.insert(key.clone(), value.clone());
-        }
+/// An entry of an instance's history: `type` and what the event carries (`changes`, or
+/// `from` and `to`), beside who did it and when.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView<'a> {
+    id: String,
+    instance_id: &'a InstanceId,
+    #[serde(flatten)]
+    event: &'a InstanceEvent,
+    actor_key_id: Option<&'a ApiKeyId>,
+    occurred_at: Timestamp,
+}
+
+pub fn event<'a>(instance_id: &'a InstanceId, stored: &'a StoredEvent) -> EventView<'a> {
+    EventView {
+        id: stored.sequence.to_string(),
+        instance_id,
+        event: &stored.record.event,
+        actor_key_id: stored.record.actor.as_ref(),
+        occurred_at: stored.record.occurred_at,
     }
-    view
 }
 
 /// A page of a list: `{ data, hasMore, nextCursor }`.
@@ -121,12 +128,12 @@ pub fn workspace(workspace: &Workspace) -> Value {
 }
 
 /// A key record: never its secret or hash, only the prefix that tells keys apart.
-pub fn key(key: &StoredKey) -> Value {
+pub fn key(key: &ApiKey) -> Value {
     json!({
         "id": key.id,
         "workspaceId": key.workspace_id,
         "name": key.name,
-        "prefix": application::display_prefix(key),
+        "prefix": key.display_prefix(),
         "scopes": key.grant.scopes(),
         "instances": key.grant.instances(),
         "expiresAt": key.expires_at,

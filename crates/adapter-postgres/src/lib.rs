@@ -1,31 +1,26 @@
-//! PostgreSQL storage: diesel over an r2d2 pool, with the migrations of
-//! `migrations/postgres` embedded in the binary.
-
-mod catalog;
-mod enrollments;
-mod failure;
-mod idempotency;
-mod instances;
-mod keys;
-mod rows;
-mod schema;
+//! PostgreSQL storage: the shared storage code of `sql-store` over an r2d2 pool of
+//! PostgreSQL connections, with the migrations of `migrations/postgres` embedded in the
+//! binary. What is PostgreSQL's own lives here: connecting, error translation by constraint
+//! name, and migrating under an advisory lock.
 
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, TxError};
 
-use crate::failure::pool_unavailable;
+pub use sql_store::PoolUsage;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// Serialises migrations of concurrently starting processes (an arbitrary, fixed key).
 const MIGRATION_LOCK: i64 = 0x7072_6f67_696e_7374;
 
-type PgPool = Pool<ConnectionManager<PgConnection>>;
+/// Every storage port on PostgreSQL.
+pub type PgStore = SqlStore<Postgres>;
 
 #[derive(Debug, Clone)]
 pub struct PgSettings {
@@ -45,125 +40,115 @@ impl PgSettings {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("cannot connect to PostgreSQL: {0}")]
-    Connect(String),
-    #[error("migrations failed: {0}")]
-    Migrate(String),
+/// What PostgreSQL does its own way.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+fn open(url: &str) -> ConnectionResult<AnyConnection> {
+    PgConnection::establish(url).map(AnyConnection::Postgres)
 }
 
-/// The PostgreSQL adapter: implements every storage port.
-#[derive(Clone)]
-pub struct PgStore {
-    pool: PgPool,
+/// Opens the pool; fails when the database cannot be reached.
+pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
+    // Checked before the pool exists, so that an unreachable database fails at once with
+    // libpq's own message instead of after the pool's timeout.
+    open(&settings.url).map_err(SetupError::connect)?;
+    let pool = Pool::builder()
+        .max_size(settings.max_connections)
+        // r2d2 opens connections to keep `min_idle` on background threads; one still being
+        // opened when a short-lived command exits races libpq's TLS clean-up and can crash
+        // the process. So connections open only on demand, and stay open once opened.
+        .min_idle(Some(0))
+        .idle_timeout(None)
+        .connection_timeout(settings.acquire_timeout)
+        .test_on_check_out(false)
+        .build(Connector::new(&settings.url, open))
+        .map_err(SetupError::connect)?;
+    Ok(SqlStore::new(pool, Postgres))
 }
 
-impl std::fmt::Debug for PgStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.pool.state();
-        f.debug_struct("PgStore")
-            .field("connections", &state.connections)
-            .finish()
-    }
-}
+impl Backend for Postgres {
+    const BEGIN: &'static str = "BEGIN";
 
-/// Connection-pool gauges, for metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolUsage {
-    pub connections: u32,
-    pub idle: u32,
-    pub max: u32,
-}
-
-impl PgStore {
-    /// Opens the pool; fails when the database cannot be reached.
-    pub fn connect(settings: &PgSettings) -> Result<Self, SetupError> {
-        // Checked before the pool exists, so that an unreachable database fails at once with
-        // libpq's own message instead of after the pool's timeout.
-        PgConnection::establish(&settings.url)
-            .map_err(|error| SetupError::Connect(error.to_string()))?;
-        let manager = ConnectionManager::<PgConnection>::new(&settings.url);
-        let pool = Pool::builder()
-            .max_size(settings.max_connections)
-            // r2d2 opens connections to keep `min_idle` on background threads; one still being
-            // opened when a short-lived command exits races libpq's TLS clean-up and can crash
-            // the process. So connections open only on demand, and stay open once opened.
-            .min_idle(Some(0))
-            .idle_timeout(None)
-            .connection_timeout(settings.acquire_timeout)
-            .test_on_check_out(false)
-            .build(manager)
-            .map_err(|error| SetupError::Connect(error.to_string()))?;
-        Ok(Self { pool })
+    fn with_writer<T>(
+        &self,
+        pool: &Pool,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
+    ) -> Result<T, TxError> {
+        let mut conn = pool.get().map_err(sql_store::unavailable)?;
+        work(&mut conn)
     }
 
-    /// Applies pending migrations, holding an advisory lock so that processes starting
-    /// together migrate one at a time. Returns the versions applied.
-    pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|error| SetupError::Connect(error.to_string()))?;
-        let locked = diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-            .execute(&mut conn);
-        locked.map_err(|error| SetupError::Migrate(error.to_string()))?;
-        let applied = conn
-            .run_pending_migrations(MIGRATIONS)
-            .map(|versions| versions.iter().map(ToString::to_string).collect())
-            .map_err(|error| SetupError::Migrate(error.to_string()));
-        let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
-            .execute(&mut conn);
-        let applied = applied?;
-        unlocked.map_err(|error| SetupError::Migrate(error.to_string()))?;
-        Ok(applied)
-    }
-
-    /// Reverts every migration (for the migration round-trip test).
-    pub fn revert_all(&self) -> Result<(), SetupError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|error| SetupError::Connect(error.to_string()))?;
-        conn.revert_all_migrations(MIGRATIONS)
-            .map(|_| ())
-            .map_err(|error| SetupError::Migrate(error.to_string()))
-    }
-
-    pub fn pool_usage(&self) -> PoolUsage {
-        let state = self.pool.state();
-        PoolUsage {
-            connections: state.connections,
-            idle: state.idle_connections,
-            max: self.pool.max_size(),
+    fn translate(&self, error: DieselError) -> StoreError {
+        match error {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                match info.constraint_name() {
+                    Some("program_instances_slug_unique") => StoreError::SlugTaken,
+                    _ => StoreError::Duplicate,
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                StoreError::NotFound
+            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                _,
+            ) => StoreError::Unavailable(Box::new(error)),
+            other => StoreError::unexpected(other),
         }
     }
 
-    fn conn(&self) -> Result<PooledConnection<ConnectionManager<PgConnection>>, StoreError> {
-        self.pool.get().map_err(pool_unavailable)
+    /// Holds an advisory lock, so that processes starting together migrate one at a time.
+    fn migrate(&self, pool: &Pool) -> Result<Vec<String>, SetupError> {
+        let mut conn = pool.get().map_err(SetupError::connect)?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .execute(&mut *conn)
+            .map_err(SetupError::migrate)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(SetupError::Migrate);
+        let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .execute(&mut *conn);
+        let applied = applied?;
+        unlocked.map_err(SetupError::migrate)?;
+        Ok(applied)
     }
+
+    fn revert_all(&self, pool: &Pool) -> Result<(), SetupError> {
+        let mut conn = pool.get().map_err(SetupError::connect)?;
+        conn.revert_all_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(SetupError::Migrate)
+    }
+}
+
+/// Runs one statement on the server's maintenance database at `admin_url`.
+fn administer(admin_url: &str, statement: String) -> Result<(), SetupError> {
+    let mut conn = PgConnection::establish(admin_url).map_err(SetupError::connect)?;
+    diesel::sql_query(statement)
+        .execute(&mut conn)
+        .map(|_| ())
+        .map_err(SetupError::connect)
 }
 
 /// Creates a database (for tests and tooling), connecting through the server's `postgres`
 /// database at `admin_url`.
 pub fn create_database(admin_url: &str, name: &str) -> Result<(), SetupError> {
-    let mut conn = PgConnection::establish(admin_url)
-        .map_err(|error| SetupError::Connect(error.to_string()))?;
-    diesel::sql_query(format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
-        .execute(&mut conn)
-        .map(|_| ())
-        .map_err(|error| SetupError::Migrate(error.to_string()))
+    administer(
+        admin_url,
+        format!("CREATE DATABASE \"{}\"", name.replace('"', "")),
+    )
 }
 
 /// Drops a database, disconnecting its sessions.
 pub fn drop_database(admin_url: &str, name: &str) -> Result<(), SetupError> {
-    let mut conn = PgConnection::establish(admin_url)
-        .map_err(|error| SetupError::Connect(error.to_string()))?;
-    diesel::sql_query(format!(
-        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-        name.replace('"', "")
-    ))
-    .execute(&mut conn)
-    .map(|_| ())
-    .map_err(|error| SetupError::Migrate(error.to_string()))
+    administer(
+        admin_url,
+        format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            name.replace('"', "")
+        ),
+    )
 }

@@ -7,7 +7,7 @@
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use adapter_postgres::{PgSettings, PgStore, create_database, drop_database};
+use adapter_postgres::{PgSettings, PgStore, connect, create_database, drop_database};
 
 fn admin_url() -> String {
     std::env::var("TEST_DATABASE_ADMIN_URL")
@@ -43,7 +43,7 @@ fn fresh() -> FreshDatabase {
     create_database(&admin_url(), &name).expect("create a database");
     let admin = admin_url();
     let (server, _) = admin.rsplit_once('/').expect("a database in the admin URL");
-    let store = PgStore::connect(&PgSettings::new(format!("{server}/{name}"))).expect("connect");
+    let store = connect(&PgSettings::new(format!("{server}/{name}"))).expect("connect");
     store.migrate().expect("migrate");
     FreshDatabase { store, name }
 }

@@ -1,6 +1,6 @@
-//! Embedded SQLite storage: diesel over an r2d2 pool on one database file, with the
-//! migrations of `migrations/sqlite` embedded in the binary. Nothing to install: libsqlite3
-//! is compiled in.
+//! Embedded SQLite storage: the shared storage code of `sql-store` over an r2d2 pool on one
+//! database file, with the migrations of `migrations/sqlite` embedded in the binary. Nothing
+//! to install: libsqlite3 is compiled in.
 //!
 //! SQLite has one writer at a time. Writes in this process queue on a mutex before they
 //! take a connection, and every connection waits (`busy_timeout`) rather than fail when
@@ -8,33 +8,25 @@
 //! to upgrade a read lock (which SQLite would refuse instead of waiting). Readers run
 //! beside the writer thanks to write-ahead logging.
 
-mod catalog;
-mod enrollments;
-mod failure;
-mod idempotency;
-mod instances;
-mod keys;
-mod rows;
-mod schema;
-
-use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, CustomizeConnection};
+use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, TxError};
 
-use crate::failure::pool_unavailable;
+pub use sql_store::PoolUsage;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
-type Pooled = PooledConnection<ConnectionManager<SqliteConnection>>;
+/// Every storage port on an embedded SQLite file.
+pub type SqliteStore = SqlStore<Sqlite>;
 
 #[derive(Debug, Clone)]
 pub struct SqliteSettings {
@@ -57,153 +49,127 @@ impl SqliteSettings {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("cannot open the SQLite database: {0}")]
-    Open(String),
-    #[error("migrations failed: {0}")]
-    Migrate(String),
-}
-
 /// Settings every connection needs: they are per connection in SQLite.
 #[derive(Debug, Clone, Copy)]
 struct PerConnection {
     busy_timeout: Duration,
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for PerConnection {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<AnyConnection, r2d2::Error> for PerConnection {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
         let pragmas = format!(
             "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             self.busy_timeout.as_millis()
         );
         conn.batch_execute(&pragmas)
-            .map_err(diesel::r2d2::Error::QueryError)
+            .map_err(r2d2::Error::QueryError)
     }
 }
 
-/// The SQLite adapter: implements every storage port.
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+/// What SQLite does its own way: this process's turn to write.
+#[derive(Debug, Clone, Default)]
+pub struct Sqlite {
     writes: Arc<Mutex<()>>,
 }
 
-impl std::fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("connections", &self.pool.state().connections)
-            .finish()
+impl Sqlite {
+    fn turn(&self) -> MutexGuard<'_, ()> {
+        // A panic while holding the turn cannot leave anything half-written: SQLite rolls
+        // the transaction back. Keep taking turns.
+        self.writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// A connection that holds this process's turn to write.
-pub(crate) struct Writer<'a> {
-    conn: Pooled,
-    _turn: MutexGuard<'a, ()>,
+fn open(path: &str) -> ConnectionResult<AnyConnection> {
+    SqliteConnection::establish(path).map(AnyConnection::Sqlite)
 }
 
-impl Deref for Writer<'_> {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.conn
+/// Opens (creating it and its folder if missing) the database file.
+pub fn connect(settings: &SqliteSettings) -> Result<SqliteStore, SetupError> {
+    if let Some(folder) = settings
+        .path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(folder).map_err(SetupError::connect)?;
     }
+    let path = settings.path.to_string_lossy().into_owned();
+    let mut first = open(&path).map_err(SetupError::connect)?;
+    // Write-ahead logging is a property of the file: set once, kept by every connection.
+    first
+        .batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+            settings.busy_timeout.as_millis()
+        ))
+        .map_err(SetupError::connect)?;
+    let pool = Pool::builder()
+        .max_size(settings.max_connections)
+        .min_idle(Some(0))
+        .idle_timeout(None)
+        .connection_timeout(settings.acquire_timeout)
+        .connection_customizer(Box::new(PerConnection {
+            busy_timeout: settings.busy_timeout,
+        }))
+        .build(Connector::new(path, open))
+        .map_err(SetupError::connect)?;
+    Ok(SqlStore::new(pool, Sqlite::default()))
 }
 
-impl DerefMut for Writer<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
+impl Backend for Sqlite {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    fn with_writer<T>(
+        &self,
+        pool: &Pool,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
+    ) -> Result<T, TxError> {
+        let _turn = self.turn();
+        let mut conn = pool.get().map_err(sql_store::unavailable)?;
+        work(&mut conn)
     }
-}
 
-/// Connection-pool gauges, for metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolUsage {
-    pub connections: u32,
-    pub idle: u32,
-    pub max: u32,
-}
-
-impl SqliteStore {
-    /// Opens (creating it and its folder if missing) the database file.
-    pub fn connect(settings: &SqliteSettings) -> Result<Self, SetupError> {
-        if let Some(folder) = settings
-            .path
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder)
-                .map_err(|error| SetupError::Open(format!("{}: {error}", folder.display())))?;
+    fn translate(&self, error: DieselError) -> StoreError {
+        match error {
+            DieselError::NotFound => StoreError::NotFound,
+            // SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b".
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                if info
+                    .message()
+                    .contains("program_instances.workspace_id, program_instances.slug")
+                {
+                    StoreError::SlugTaken
+                } else {
+                    StoreError::Duplicate
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                StoreError::NotFound
+            }
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("busy") =>
+            {
+                StoreError::Unavailable(Box::new(error))
+            }
+            other => StoreError::unexpected(other),
         }
-        let url = settings.path.to_string_lossy().into_owned();
-        let mut first = SqliteConnection::establish(&url)
-            .map_err(|error| SetupError::Open(format!("{url}: {error}")))?;
-        // Write-ahead logging is a property of the file: set once, kept by every connection.
-        first
-            .batch_execute(&format!(
-                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
-                settings.busy_timeout.as_millis()
-            ))
-            .map_err(|error| SetupError::Open(error.to_string()))?;
-        let pool = Pool::builder()
-            .max_size(settings.max_connections)
-            .min_idle(Some(0))
-            .idle_timeout(None)
-            .connection_timeout(settings.acquire_timeout)
-            .connection_customizer(Box::new(PerConnection {
-                busy_timeout: settings.busy_timeout,
-            }))
-            .build(ConnectionManager::<SqliteConnection>::new(url))
-            .map_err(|error| SetupError::Open(error.to_string()))?;
-        Ok(Self {
-            pool,
-            writes: Arc::new(Mutex::new(())),
-        })
     }
 
-    /// Applies pending migrations; returns the versions applied.
-    pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
-        let mut conn = self
-            .writer()
-            .map_err(|error| SetupError::Open(error.to_string()))?;
+    fn migrate(&self, pool: &Pool) -> Result<Vec<String>, SetupError> {
+        let _turn = self.turn();
+        let mut conn = pool.get().map_err(SetupError::connect)?;
         conn.run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect())
-            .map_err(|error| SetupError::Migrate(error.to_string()))
+            .map_err(SetupError::Migrate)
     }
 
-    /// Reverts every migration (for the migration round-trip test).
-    pub fn revert_all(&self) -> Result<(), SetupError> {
-        let mut conn = self
-            .writer()
-            .map_err(|error| SetupError::Open(error.to_string()))?;
+    fn revert_all(&self, pool: &Pool) -> Result<(), SetupError> {
+        let _turn = self.turn();
+        let mut conn = pool.get().map_err(SetupError::connect)?;
         conn.revert_all_migrations(MIGRATIONS)
             .map(|_| ())
-            .map_err(|error| SetupError::Migrate(error.to_string()))
-    }
-
-    pub fn pool_usage(&self) -> PoolUsage {
-        let state = self.pool.state();
-        PoolUsage {
-            connections: state.connections,
-            idle: state.idle_connections,
-            max: self.pool.max_size(),
-        }
-    }
-
-    fn conn(&self) -> Result<Pooled, StoreError> {
-        self.pool.get().map_err(pool_unavailable)
-    }
-
-    /// This process's turn to write, then a connection: writers queue here instead of
-    /// contending for SQLite's lock.
-    fn writer(&self) -> Result<Writer<'_>, StoreError> {
-        let turn = self
-            .writes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ok(Writer {
-            conn: self.conn()?,
-            _turn: turn,
-        })
+            .map_err(SetupError::Migrate)
     }
 }

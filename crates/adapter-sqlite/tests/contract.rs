@@ -8,7 +8,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use adapter_sqlite::{SqliteSettings, SqliteStore};
+use adapter_sqlite::{SqliteSettings, SqliteStore, connect};
 
 struct FreshFile {
     store: SqliteStore,
@@ -36,8 +36,7 @@ fn fresh() -> FreshFile {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let store =
-        SqliteStore::connect(&SqliteSettings::new(folder.join("contract.db"))).expect("open");
+    let store = connect(&SqliteSettings::new(folder.join("contract.db"))).expect("open");
     store.migrate().expect("migrate");
     FreshFile { store, folder }
 }

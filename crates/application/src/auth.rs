@@ -15,13 +15,13 @@ use std::sync::Mutex;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use blake2::{Blake2s256, Digest};
+use domain::api_key::KEY_TAG;
 use domain::{ApiKeyId, Timestamp};
-use ports::StoredKey;
+use ports::{KeyCredentials, SecretHash};
 use time::Duration;
 
 use crate::{AppError, Application, Principal};
 
-const KEY_TAG: &str = "pik";
 const PREFIX_LEN: usize = 12;
 const SECRET_LEN: usize = 32;
 
@@ -40,11 +40,6 @@ impl Default for KeyCacheSettings {
             capacity: 10_000,
         }
     }
-}
-
-/// The non-secret beginning of a key as people see it, e.g. `pik_1a2b3c4d5e6f`.
-pub fn display_prefix(key: &StoredKey) -> String {
-    format!("{KEY_TAG}_{}", key.prefix)
 }
 
 /// A full API key as shown once at creation. `Debug` never prints it.
@@ -94,7 +89,7 @@ fn digest(presented: &str) -> Digest32 {
 #[derive(Debug)]
 struct CachedKey {
     principal: Principal,
-    secret_hash: String,
+    secret_hash: SecretHash,
     expires_at: Option<Timestamp>,
     checked_at: Timestamp,
 }
@@ -148,26 +143,36 @@ fn random_hex(len: usize) -> Result<String, AppError> {
 }
 
 /// A fresh key: the text to hand out once, its prefix and the hash to store.
-pub(crate) fn generate_key() -> Result<(ApiKeySecret, String, String), AppError> {
+pub(crate) fn generate_key() -> Result<(ApiKeySecret, String, SecretHash), AppError> {
     let prefix = random_hex(PREFIX_LEN)?;
     let secret = random_hex(SECRET_LEN)?;
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|error| AppError::Internal(Box::new(error)))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|error| AppError::Internal(error.to_string().into()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(HashingFailed)?;
     let hash = Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
-        .map_err(|error| AppError::Internal(error.to_string().into()))?
+        .map_err(HashingFailed)?
         .to_string();
     Ok((
         ApiKeySecret(format!("{KEY_TAG}_{prefix}_{secret}")),
         prefix,
-        hash,
+        SecretHash(hash),
     ))
 }
 
-fn secret_matches(secret: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|hash| {
+/// argon2's errors are not `std::error::Error`; this carries one as a source.
+#[derive(Debug, thiserror::Error)]
+#[error("hashing a new key failed: {0}")]
+struct HashingFailed(argon2::password_hash::Error);
+
+impl From<HashingFailed> for AppError {
+    fn from(error: HashingFailed) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
+fn secret_matches(secret: &str, stored_hash: &SecretHash) -> bool {
+    PasswordHash::new(&stored_hash.0).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(secret.as_bytes(), &hash)
             .is_ok()
@@ -197,11 +202,9 @@ impl Application {
         let parts = PresentedKey::parse(presented).ok_or(AppError::Unauthenticated)?;
         let now = self.ports.clock.now();
         let key_digest = digest(presented);
-        let stored = self.ports.keys.find_by_prefix(parts.prefix)?;
-        let usable = stored.filter(|key| {
-            key.revoked_at.is_none() && key.expires_at.is_none_or(|expiry| now < expiry)
-        });
-        let Some(key) = usable else {
+        let stored = self.ports.keys.credentials(parts.prefix)?;
+        let usable = stored.filter(|credentials| credentials.key.is_usable(now));
+        let Some(KeyCredentials { key, secret_hash }) = usable else {
             self.authenticator
                 .with_cache(|cache| cache.remove(&key_digest));
             return Err(AppError::Unauthenticated);
@@ -210,7 +213,7 @@ impl Application {
             self.authenticator.with_cache(|cache| {
                 cache
                     .get(&key_digest)
-                    .is_some_and(|entry| entry.secret_hash == key.secret_hash)
+                    .is_some_and(|entry| entry.secret_hash == secret_hash)
             })
         };
         // Held until the key is cached, so that requests with the same key queued behind
@@ -223,7 +226,7 @@ impl Application {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner()),
             );
-            if !verified() && !secret_matches(parts.secret, &key.secret_hash) {
+            if !verified() && !secret_matches(parts.secret, &secret_hash) {
                 return Err(AppError::Unauthenticated);
             }
         }
@@ -232,10 +235,16 @@ impl Application {
         if let Err(error) = self.ports.keys.touch(&key.id, now) {
             tracing::warn!(error = %error, key = %key.id, "could not record the key's last use");
         }
-        Ok(self.remember(key_digest, key, now))
+        Ok(self.remember(key_digest, key, secret_hash, now))
     }
 
-    fn remember(&self, key_digest: Digest32, key: StoredKey, now: Timestamp) -> Principal {
+    fn remember(
+        &self,
+        key_digest: Digest32,
+        key: domain::ApiKey,
+        secret_hash: SecretHash,
+        now: Timestamp,
+    ) -> Principal {
         let principal = Principal {
             workspace_id: key.workspace_id,
             key_id: key.id,
@@ -243,7 +252,7 @@ impl Application {
         };
         let entry = CachedKey {
             principal: principal.clone(),
-            secret_hash: key.secret_hash,
+            secret_hash,
             expires_at: key.expires_at,
             checked_at: now,
         };
@@ -272,7 +281,7 @@ mod tests {
         assert_eq!(parsed.prefix, prefix);
         assert!(secret_matches(parsed.secret, &hash));
         assert!(!secret_matches(&"0".repeat(SECRET_LEN), &hash));
-        assert!(hash.starts_with("$argon2id$"));
+        assert!(hash.0.starts_with("$argon2id$"));
     }
 
     #[test]

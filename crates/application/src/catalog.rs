@@ -10,12 +10,11 @@ impl Application {
         Ok(self.ports.catalog.list_visible(&who.workspace_id)?)
     }
 
-    pub fn get_program(&self, who: &Principal, slug: &str) -> Result<Program, AppError> {
+    pub fn get_program(&self, who: &Principal, slug: &Slug) -> Result<Program, AppError> {
         who.require(Scope::ProgramsRead)?;
-        let slug = Slug::parse(slug).map_err(|_| AppError::NotFound("program"))?;
         self.ports
             .catalog
-            .find_visible(&who.workspace_id, &slug)?
+            .find_visible(&who.workspace_id, slug)?
             .ok_or(AppError::NotFound("program"))
     }
 }

@@ -22,11 +22,11 @@ impl Application {
     pub fn check_eligibility(
         &self,
         who: &Principal,
-        instance: &str,
+        instance: &InstanceId,
         applicant: &Applicant,
     ) -> Result<EligibilityCheck, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
-        let instance = self.load_visible_instance(who, instance)?;
+        let instance = self.load_instance(who, instance)?;
         Ok(EligibilityCheck {
             evaluation: evaluate(instance.eligibility_criteria(), applicant),
             accepting_enrollments: instance.accepting_enrollments(self.ports.clock.now()),
@@ -39,11 +39,11 @@ impl Application {
     pub fn enroll(
         &self,
         who: &Principal,
-        instance: &str,
+        instance: &InstanceId,
         application: EnrollmentApplication,
     ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsWrite)?;
-        let instance = self.load_visible_instance(who, instance)?;
+        let instance = self.load_instance(who, instance)?;
         let id = EnrollmentId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
         let enrollment = Enrollment::apply(id, &instance, application, self.ports.clock.now())
@@ -60,17 +60,24 @@ impl Application {
         }
     }
 
-    fn visible_enrollment(&self, who: &Principal, id: &str) -> Result<Enrollment, AppError> {
+    fn visible_enrollment(
+        &self,
+        who: &Principal,
+        id: &EnrollmentId,
+    ) -> Result<Enrollment, AppError> {
         let not_found = || AppError::NotFound("enrollment");
-        let id = EnrollmentId::parse(id).map_err(|_| not_found())?;
         self.ports
             .enrollments
-            .enrollment(&who.workspace_id, &id)?
+            .enrollment(&who.workspace_id, id)?
             .filter(|enrollment| who.grant.can_see(&enrollment.instance_id))
             .ok_or_else(not_found)
     }
 
-    pub fn get_enrollment(&self, who: &Principal, id: &str) -> Result<Enrollment, AppError> {
+    pub fn get_enrollment(
+        &self,
+        who: &Principal,
+        id: &EnrollmentId,
+    ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsRead)?;
         self.visible_enrollment(who, id)
     }
@@ -79,13 +86,13 @@ impl Application {
     pub fn list_enrollments(
         &self,
         who: &Principal,
-        instance: &str,
+        instance: &InstanceId,
         statuses: Option<Vec<EnrollmentStatus>>,
         after: Option<EnrollmentCursor>,
         limit: usize,
     ) -> Result<Page<Enrollment>, AppError> {
         who.require(Scope::EnrollmentsRead)?;
-        let instance = self.load_visible_instance(who, instance)?;
+        let instance = self.load_instance(who, instance)?;
         Ok(self.ports.enrollments.list_enrollments(
             &who.workspace_id,
             instance.id(),
@@ -99,7 +106,7 @@ impl Application {
     pub fn update_enrollment_status(
         &self,
         who: &Principal,
-        id: &str,
+        id: &EnrollmentId,
         status: EnrollmentStatus,
         reason: Option<String>,
     ) -> Result<Enrollment, AppError> {
@@ -132,10 +139,10 @@ impl Application {
     pub fn enrollment_stats(
         &self,
         who: &Principal,
-        instance: &str,
+        instance: &InstanceId,
     ) -> Result<(InstanceId, Vec<(EnrollmentStatus, u64)>), AppError> {
         who.require(Scope::EnrollmentsRead)?;
-        let instance = self.load_visible_instance(who, instance)?;
+        let instance = self.load_instance(who, instance)?;
         let counted = self
             .ports
             .enrollments

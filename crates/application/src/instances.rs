@@ -21,7 +21,7 @@ impl Application {
     pub fn create_instance(
         &self,
         who: &Principal,
-        program_slug: &str,
+        program_slug: &Slug,
         draft: InstanceDraft,
     ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
@@ -30,11 +30,10 @@ impl Application {
                 "a key restricted to some instances cannot create instances",
             ));
         }
-        let program = Slug::parse(program_slug)
-            .ok()
-            .map(|slug| self.ports.catalog.find_visible(&who.workspace_id, &slug))
-            .transpose()?
-            .flatten()
+        let program = self
+            .ports
+            .catalog
+            .find_visible(&who.workspace_id, program_slug)?
             .ok_or(AppError::NotFound("program"))?;
         let id = InstanceId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
@@ -56,22 +55,22 @@ impl Application {
         }
     }
 
-    pub fn get_instance(&self, who: &Principal, id: &str) -> Result<ProgramInstance, AppError> {
-        who.require(Scope::ProgramInstancesRead)?;
-        self.load_visible_instance(who, id)
-    }
-
-    /// The instance with this (path) id, when the caller's key may see it.
-    pub(crate) fn load_visible_instance(
+    pub fn get_instance(
         &self,
         who: &Principal,
-        id: &str,
+        id: &InstanceId,
     ) -> Result<ProgramInstance, AppError> {
-        let id = who.visible_instance(id)?;
-        self.load_instance(who, &id)
+        who.require(Scope::ProgramInstancesRead)?;
+        self.load_instance(who, id)
     }
 
-    fn load_instance(&self, who: &Principal, id: &InstanceId) -> Result<ProgramInstance, AppError> {
+    /// The instance, when the caller's key may see it.
+    pub(crate) fn load_instance(
+        &self,
+        who: &Principal,
+        id: &InstanceId,
+    ) -> Result<ProgramInstance, AppError> {
+        who.check_visible(id)?;
         self.ports
             .instances
             .get(&who.workspace_id, id)?
@@ -83,14 +82,13 @@ impl Application {
     pub fn update_instance(
         &self,
         who: &Principal,
-        id: &str,
+        id: &InstanceId,
         patch: InstancePatch,
         if_match: Option<&[i64]>,
     ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
-        let id = who.visible_instance(id)?;
         for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.load_instance(who, &id)?;
+            let current = self.load_instance(who, id)?;
             if if_match.is_some_and(|versions| !versions.contains(&current.version())) {
                 return Err(AppError::PreconditionFailed);
             }
@@ -135,10 +133,10 @@ impl Application {
         Err(AppError::Conflict(Conflict::ConcurrentUpdate))
     }
 
-    pub fn delete_instance(&self, who: &Principal, id: &str) -> Result<(), AppError> {
+    pub fn delete_instance(&self, who: &Principal, id: &InstanceId) -> Result<(), AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
-        let id = who.visible_instance(id)?;
-        match self.ports.instances.delete(&who.workspace_id, &id) {
+        who.check_visible(id)?;
+        match self.ports.instances.delete(&who.workspace_id, id) {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(AppError::NotFound("program instance")),
             Err(StoreError::HasEnrollments) => Err(AppError::Conflict(Conflict::HasEnrollments)),
@@ -168,12 +166,12 @@ impl Application {
     pub fn instance_events(
         &self,
         who: &Principal,
-        id: &str,
+        id: &InstanceId,
         after: Option<i64>,
         limit: usize,
     ) -> Result<Page<StoredEvent>, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
-        let instance = self.load_visible_instance(who, id)?;
+        let instance = self.load_instance(who, id)?;
         Ok(self
             .ports
             .instances

@@ -1,8 +1,8 @@
 //! API key management: minting, listing and revoking keys, by the operator (trusted) or by a
 //! key with `apiKeys:manage`, which can never hand out or touch more than it can see itself.
 
-use domain::{ApiKeyId, Grant, Scope, Timestamp, Violation, Violations, WorkspaceId};
-use ports::{Page, StoreError, StoredKey};
+use domain::{ApiKey, ApiKeyId, Grant, Scope, Timestamp, Violation, Violations, WorkspaceId};
+use ports::{Page, StoreError};
 
 use crate::auth::generate_key;
 use crate::{ApiKeySecret, AppError, Application, Conflict, Principal};
@@ -22,7 +22,7 @@ const PREFIX_ATTEMPTS: usize = 3;
 impl Application {
     /// Mints a key (trusted: the operator's command line); the secret is returned here and
     /// never again.
-    pub fn create_key(&self, request: KeyRequest) -> Result<(StoredKey, ApiKeySecret), AppError> {
+    pub fn create_key(&self, request: KeyRequest) -> Result<(ApiKey, ApiKeySecret), AppError> {
         let now = self.ports.clock.now();
         if request.expires_at.is_some_and(|expiry| expiry <= now) {
             let violation = Violation::new(
@@ -36,19 +36,18 @@ impl Application {
             .map_err(|error| AppError::Internal(Box::new(error)))?;
         for _ in 0..PREFIX_ATTEMPTS {
             let (secret, prefix, secret_hash) = generate_key()?;
-            let key = StoredKey {
+            let key = ApiKey {
                 id: id.clone(),
                 workspace_id: request.workspace_id.clone(),
                 name: request.name.clone(),
                 prefix,
-                secret_hash,
                 grant: request.grant.clone(),
                 expires_at: request.expires_at,
                 revoked_at: None,
                 created_at: now,
                 last_used_at: None,
             };
-            match self.ports.keys.insert(&key) {
+            match self.ports.keys.insert(&key, &secret_hash) {
                 Ok(()) => return Ok((key, secret)),
                 Err(StoreError::Duplicate) => continue,
                 Err(StoreError::NotFound) => return Err(AppError::NotFound("workspace")),
@@ -67,7 +66,7 @@ impl Application {
         name: Option<String>,
         grant: Grant,
         expires_at: Option<Timestamp>,
-    ) -> Result<(StoredKey, ApiKeySecret), AppError> {
+    ) -> Result<(ApiKey, ApiKeySecret), AppError> {
         who.require(Scope::ApiKeysManage)?;
         if !who.grant.covers(&grant) {
             let scopes = grant
@@ -105,7 +104,7 @@ impl Application {
         who: &Principal,
         after: Option<ApiKeyId>,
         limit: usize,
-    ) -> Result<Page<StoredKey>, AppError> {
+    ) -> Result<Page<ApiKey>, AppError> {
         who.require(Scope::ApiKeysManage)?;
         let limit = limit.max(1);
         let mut visible = Vec::new();
@@ -140,19 +139,18 @@ impl Application {
 
     /// Revokes a key of the caller's workspace that the caller covers; others are "not
     /// found". Revoking twice is harmless.
-    pub fn revoke_key_as(&self, who: &Principal, id: &str) -> Result<StoredKey, AppError> {
+    pub fn revoke_key_as(&self, who: &Principal, id: &ApiKeyId) -> Result<ApiKey, AppError> {
         who.require(Scope::ApiKeysManage)?;
         let not_found = || AppError::NotFound("key");
-        let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
         let key = self
             .ports
             .keys
-            .find(&who.workspace_id, &id)?
+            .find(&who.workspace_id, id)?
             .ok_or_else(not_found)?;
         if !who.grant.covers(&key.grant) {
             return Err(not_found());
         }
-        self.revoke_key(Some(&who.workspace_id), &id)
+        self.revoke_key(Some(&who.workspace_id), id)
     }
 
     /// Revokes a key: at once in this process, within the key cache's TTL elsewhere.
@@ -160,7 +158,7 @@ impl Application {
         &self,
         workspace: Option<&WorkspaceId>,
         id: &ApiKeyId,
-    ) -> Result<StoredKey, AppError> {
+    ) -> Result<ApiKey, AppError> {
         let revoked = match self
             .ports
             .keys

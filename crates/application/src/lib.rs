@@ -8,6 +8,7 @@ mod auth;
 mod catalog;
 mod enrollments;
 mod error;
+mod idempotency;
 mod instances;
 mod keys;
 mod operator;
@@ -16,7 +17,7 @@ mod system;
 
 use std::sync::Arc;
 
-pub use auth::{ApiKeySecret, KeyCacheSettings, display_prefix};
+pub use auth::{ApiKeySecret, KeyCacheSettings};
 pub use enrollments::EligibilityCheck;
 pub use error::{AppError, Conflict};
 pub use instances::ListRequest;
@@ -24,6 +25,12 @@ pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
 pub use principal::Principal;
 pub use system::{CuidGenerator, SystemClock};
+
+/// What inbound adapters read from the results of use cases and hand back to them.
+pub use ports::{
+    EnrollmentCursor, EventRecord, IdempotencyClaim, InstanceCursor, InstanceFilter, Page,
+    StoredEvent, StoredResponse,
+};
 
 use auth::Authenticator;
 use ports::{
@@ -62,11 +69,6 @@ impl Application {
             authenticator: Authenticator::new(key_cache),
             ports,
         }
-    }
-
-    /// The idempotency records, for the HTTP adapter that keys requests on them.
-    pub fn idempotency(&self) -> &dyn IdempotencyStore {
-        self.ports.idempotency.as_ref()
     }
 
     pub fn now(&self) -> domain::Timestamp {

@@ -21,12 +21,14 @@ impl Principal {
         }
     }
 
-    /// Parses an instance id from a path and checks that this key may see it; an invisible
-    /// or malformed id is indistinguishable from a missing one.
-    pub fn visible_instance(&self, id: &str) -> Result<InstanceId, AppError> {
-        InstanceId::parse(id)
-            .ok()
-            .filter(|id| self.grant.can_see(id))
-            .ok_or(AppError::NotFound("program instance"))
+    /// # Errors
+    /// `NotFound` when this key may not see the instance: an invisible instance is
+    /// indistinguishable from a missing one.
+    pub fn check_visible(&self, id: &InstanceId) -> Result<(), AppError> {
+        if self.grant.can_see(id) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("program instance"))
+        }
     }
 }

@@ -80,8 +80,32 @@ impl EligibilityCriteria {
         violations.into_result(criteria)
     }
 
+    /// The strict JSON form, as `from_json` reads it and as it serialises.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        let lists = [
+            ("regions", &self.regions),
+            ("postalCodes", &self.postal_codes),
+            ("deviceTypes", &self.device_types),
+            ("customerTypes", &self.customer_types),
+            ("utilities", &self.utilities),
+            ("manufacturers", &self.manufacturers),
+        ];
+        let numbers = [
+            ("minimumCapacity", self.minimum_capacity),
+            ("maximumCapacity", self.maximum_capacity),
+        ];
+        let mut members = serde_json::Map::new();
+        for (key, list) in lists {
+            if let Some(list) = list {
+                members.insert(key.into(), Value::from(list.clone()));
+            }
+        }
+        for (key, number) in numbers {
+            if let Some(number) = number {
+                members.insert(key.into(), Value::from(number));
+            }
+        }
+        Value::Object(members)
     }
 
     pub fn regions(&self) -> Option<&[String]> {
@@ -316,6 +340,16 @@ mod tests {
             json!({"regions": ["NY"], "deviceTypes": ["battery"], "minimumCapacity": 5.0});
         let criteria = EligibilityCriteria::from_json(example.clone()).unwrap();
         assert_eq!(criteria.to_json(), example);
+    }
+
+    #[test]
+    fn the_json_form_is_the_serialised_form() {
+        let every_member = json!({"regions": ["NY"], "postalCodes": ["10001"],
+            "deviceTypes": ["battery"], "minimumCapacity": 5.0, "maximumCapacity": 20.5,
+            "customerTypes": ["residential"], "utilities": ["coned"], "manufacturers": ["tesla"]});
+        let criteria = EligibilityCriteria::from_json(every_member.clone()).unwrap();
+        assert_eq!(criteria.to_json(), every_member);
+        assert_eq!(serde_json::to_value(&criteria).unwrap(), every_member);
     }
 
     #[test]

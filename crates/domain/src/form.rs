@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::strict_json::{
     boolean, child, count, number, object, reject_unknown, string, string_list,
@@ -121,6 +121,32 @@ pub struct FormField {
 }
 
 impl FormField {
+    fn to_json(&self) -> Value {
+        let mut members = Map::new();
+        members.insert("key".into(), Value::from(self.key.as_str()));
+        members.insert("label".into(), Value::from(self.label.as_str()));
+        members.insert("type".into(), Value::from(self.field_type.as_str()));
+        members.insert("required".into(), Value::from(self.required));
+        let optional = [
+            ("helpText", self.help_text.as_deref().map(Value::from)),
+            (
+                "pattern",
+                self.pattern.as_ref().map(|p| Value::from(p.source())),
+            ),
+            ("minLength", self.min_length.map(Value::from)),
+            ("maxLength", self.max_length.map(Value::from)),
+            ("min", self.min.map(Value::from)),
+            ("max", self.max.map(Value::from)),
+            ("options", self.options.clone().map(Value::from)),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                members.insert(key.into(), value);
+            }
+        }
+        Value::Object(members)
+    }
+
     pub fn key(&self) -> &str {
         &self.key
     }
@@ -221,8 +247,12 @@ impl FormConfig {
         violations.into_result(Self { fields })
     }
 
+    /// The strict JSON form, as `from_json` reads it and as it serialises.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        let fields = self.fields.iter().map(FormField::to_json).collect();
+        let mut members = Map::new();
+        members.insert("fields".into(), Value::Array(fields));
+        Value::Object(members)
     }
 
     pub fn fields(&self) -> &[FormField] {
@@ -665,6 +695,18 @@ mod tests {
             "type": "text", "required": true, "pattern": "^[0-9]{10}$", "maxLength": 10 } ] });
         let form = FormConfig::from_json(example.clone()).unwrap();
         assert_eq!(form.to_json(), example);
+    }
+
+    #[test]
+    fn the_json_form_is_the_serialised_form() {
+        let every_member = json!({ "fields": [
+            { "key": "a", "label": "A", "type": "text", "required": false, "helpText": "h",
+              "pattern": "^x$", "minLength": 1, "maxLength": 9 },
+            { "key": "n", "label": "N", "type": "number", "required": true, "min": 0.5, "max": 9.5 },
+            { "key": "s", "label": "S", "type": "multiselect", "required": false, "options": ["x", "y"] } ] });
+        let form = FormConfig::from_json(every_member.clone()).unwrap();
+        assert_eq!(form.to_json(), every_member);
+        assert_eq!(serde_json::to_value(&form).unwrap(), every_member);
     }
 
     #[test]

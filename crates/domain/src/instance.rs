@@ -9,7 +9,7 @@ pub use fields::{
 };
 pub use status::{LifecycleError, Status, UnknownStatus};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::eligibility::EligibilityCriteria;
@@ -80,7 +80,7 @@ pub struct ProgramInstance {
 }
 
 /// A fact about an instance's history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum InstanceEvent {
     Created,
@@ -92,6 +92,81 @@ pub enum InstanceEvent {
         from: Status,
         to: Status,
     },
+}
+
+/// How a field of an instance shows as JSON.
+type FieldJson = fn(&ProgramInstance) -> Value;
+
+/// The fields an `updated` event can name (every writable field but `status`), each with
+/// its value as the API shows it.
+const CHANGEABLE_FIELDS: [(&str, FieldJson); 10] = [
+    ("name", |i| text(Some(i.name.as_str()))),
+    ("slug", |i| text(Some(i.slug.as_str()))),
+    ("description", |i| {
+        text(i.description.as_ref().map(|d| d.as_str()))
+    }),
+    ("logoUrl", |i| {
+        text(i.logo_url.as_ref().map(LogoUrl::as_str))
+    }),
+    ("eligibilityCriteria", |i| {
+        document(
+            i.eligibility_criteria.as_ref(),
+            EligibilityCriteria::to_json,
+        )
+    }),
+    ("customTerms", |i| {
+        text(i.custom_terms.as_ref().map(|t| t.as_str()))
+    }),
+    ("formConfig", |i| {
+        document(i.form_config.as_ref(), FormConfig::to_json)
+    }),
+    ("startDate", |i| instant(i.schedule.start())),
+    ("endDate", |i| instant(i.schedule.end())),
+    ("metadata", |i| {
+        document(i.metadata.as_ref(), Metadata::to_json)
+    }),
+];
+
+fn text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, Value::from)
+}
+
+fn instant(value: Option<Timestamp>) -> Value {
+    value.map_or(Value::Null, |at| Value::String(at.to_rfc3339()))
+}
+
+fn document<T>(value: Option<&T>, to_json: fn(&T) -> Value) -> Value {
+    value.map_or(Value::Null, to_json)
+}
+
+/// A field change as read back: its field is then matched to one of `CHANGEABLE_FIELDS`.
+#[derive(Deserialize)]
+struct NamedChange {
+    field: String,
+    before: Value,
+    after: Value,
+}
+
+// By hand: a derive would tie the deserializer's lifetime to the `'static` field name.
+impl<'de> Deserialize<'de> for FieldChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let change = NamedChange::deserialize(deserializer)?;
+        let field = CHANGEABLE_FIELDS
+            .into_iter()
+            .map(|(field, _)| field)
+            .find(|field| *field == change.field)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{} is not a field an update can change",
+                    change.field
+                ))
+            })?;
+        Ok(Self {
+            field,
+            before: change.before,
+            after: change.after,
+        })
+    }
 }
 
 impl InstanceEvent {
@@ -107,6 +182,7 @@ impl InstanceEvent {
 /// One field's value before and after a change, as JSON (`null` when unset).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
+    /// One of `CHANGEABLE_FIELDS`.
     pub field: &'static str,
     pub before: Value,
     pub after: Value,
@@ -324,47 +400,9 @@ impl ProgramInstance {
     }
 
     fn changes_to(&self, next: &ProgramInstance) -> Vec<FieldChange> {
-        fn json<T: Serialize>(value: &T) -> Value {
-            serde_json::to_value(value).unwrap_or(Value::Null)
-        }
-        let pairs: [(&'static str, Value, Value); 10] = [
-            ("name", json(&self.name), json(&next.name)),
-            ("slug", json(&self.slug), json(&next.slug)),
-            (
-                "description",
-                json(&self.description),
-                json(&next.description),
-            ),
-            ("logoUrl", json(&self.logo_url), json(&next.logo_url)),
-            (
-                "eligibilityCriteria",
-                json(&self.eligibility_criteria),
-                json(&next.eligibility_criteria),
-            ),
-            (
-                "customTerms",
-                json(&self.custom_terms),
-                json(&next.custom_terms),
-            ),
-            (
-                "formConfig",
-                json(&self.form_config),
-                json(&next.form_config),
-            ),
-            (
-                "startDate",
-                json(&self.schedule.start()),
-                json(&next.schedule.start()),
-            ),
-            (
-                "endDate",
-                json(&self.schedule.end()),
-                json(&next.schedule.end()),
-            ),
-            ("metadata", json(&self.metadata), json(&next.metadata)),
-        ];
-        pairs
+        CHANGEABLE_FIELDS
             .into_iter()
+            .map(|(field, json)| (field, json(self), json(next)))
             .filter(|(_, before, after)| before != after)
             .map(|(field, before, after)| FieldChange {
                 field,

@@ -5,6 +5,7 @@
 //! every rule is deterministic and can be reused by any Rust service without a server or a
 //! database.
 
+pub mod api_key;
 pub mod eligibility;
 pub mod enrollment;
 pub mod form;
@@ -18,6 +19,7 @@ pub mod timestamp;
 pub mod violation;
 pub mod workspace;
 
+pub use api_key::ApiKey;
 pub use eligibility::EligibilityCriteria;
 pub use enrollment::{Enrollment, EnrollmentStatus};
 pub use form::FormConfig;

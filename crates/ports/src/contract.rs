@@ -6,17 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use domain::{
-    ApiKeyId, EligibilityCriteria, FormConfig, Grant, InstanceDraft, InstanceEvent, InstanceId,
-    InstancePatch, Metadata, Name, Program, ProgramId, ProgramInstance, Scope, ScopeSet, Slug,
-    Status, Timestamp, Visibility, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, EligibilityCriteria, FormConfig, Grant, InstanceDraft, InstanceEvent,
+    InstanceId, InstancePatch, Metadata, Name, Program, ProgramId, ProgramInstance, Scope,
+    ScopeSet, Slug, Status, Timestamp, Visibility, Workspace, WorkspaceId,
 };
 use serde_json::json;
 use time::Duration;
 
 use crate::{
     EnrollmentCursor, EnrollmentStore, EventRecord, IdempotencyClaim, IdempotencyStore,
-    InstanceCursor, InstanceFilter, InstanceStore, KeyStore, ProgramCatalog, StoreError, StoredKey,
-    StoredResponse, WorkspaceDirectory,
+    InstanceCursor, InstanceFilter, InstanceStore, KeyCredentials, KeyStore, ProgramCatalog,
+    SecretHash, StoreError, StoredResponse, WorkspaceDirectory,
 };
 
 /// Everything a storage adapter implements.
@@ -626,7 +626,11 @@ pub fn events_are_appended_in_order(store: &dyn Storage) {
         current = outcome.instance;
     }
     let all = store.events(&a, current.id(), None, 10).unwrap();
-    let kinds: Vec<_> = all.items.iter().map(|event| event.kind.as_str()).collect();
+    let kinds: Vec<_> = all
+        .items
+        .iter()
+        .map(|stored| stored.record.event.kind())
+        .collect();
     assert_eq!(
         kinds,
         ["created", "statusChanged", "statusChanged", "statusChanged"]
@@ -637,11 +641,16 @@ pub fn events_are_appended_in_order(store: &dyn Storage) {
             .all(|pair| pair[0].sequence < pair[1].sequence)
     );
     assert_eq!(
-        all.items[1].data,
-        json!({"type": "statusChanged", "from": "active", "to": "inactive"})
+        all.items[1].record,
+        EventRecord {
+            event: InstanceEvent::StatusChanged {
+                from: Status::Active,
+                to: Status::Inactive
+            },
+            actor: Some(actor.clone()),
+            occurred_at: at("2026-01-02T00:00:00Z"),
+        }
     );
-    assert_eq!(all.items[1].actor.as_ref(), Some(&actor));
-    assert_eq!(all.items[1].occurred_at, at("2026-01-02T00:00:00Z"));
     let first_two = store.events(&a, current.id(), None, 2).unwrap();
     assert!(first_two.has_more);
     let rest = store
@@ -728,14 +737,13 @@ pub fn workspaces_are_unique(store: &dyn Storage) {
     );
 }
 
-fn key(workspace: &WorkspaceId, n: u32, created: &str) -> StoredKey {
+fn key(workspace: &WorkspaceId, n: u32, created: &str) -> ApiKey {
     let instances = (n % 2 == 1).then(|| [instance_id(7)].into_iter().collect());
-    StoredKey {
+    ApiKey {
         id: ApiKeyId::parse(&format!("c{n:024}")).unwrap(),
         workspace_id: workspace.clone(),
         name: Some(format!("key {n}")),
         prefix: format!("{n:012x}"),
-        secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         grant: Grant::new(
             [Scope::ProgramsRead, Scope::ApiKeysManage]
                 .into_iter()
@@ -749,27 +757,34 @@ fn key(workspace: &WorkspaceId, n: u32, created: &str) -> StoredKey {
     }
 }
 
+fn hash_of(n: u32) -> SecretHash {
+    SecretHash(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA{n}"))
+}
+
 pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
     let (a, b, _) = stage(store);
     let keys: Vec<_> = (1..=3)
         .map(|n| key(&a, n, &format!("2026-01-0{n}T00:00:00Z")))
         .collect();
-    for stored in &keys {
-        KeyStore::insert(store, stored).unwrap();
+    for (n, stored) in (1..).zip(&keys) {
+        KeyStore::insert(store, stored, &hash_of(n)).unwrap();
     }
     assert_eq!(
-        store.find_by_prefix(&keys[0].prefix).unwrap(),
-        Some(keys[0].clone())
+        store.credentials(&keys[0].prefix).unwrap(),
+        Some(KeyCredentials {
+            key: keys[0].clone(),
+            secret_hash: hash_of(1)
+        })
     );
     assert_eq!(store.find(&a, &keys[1].id).unwrap(), Some(keys[1].clone()));
     assert_eq!(store.find(&b, &keys[1].id).unwrap(), None);
-    assert_eq!(store.find_by_prefix("ffffffffffff").unwrap(), None);
-    let clash = StoredKey {
+    assert_eq!(store.credentials("ffffffffffff").unwrap(), None);
+    let clash = ApiKey {
         id: ApiKeyId::parse(&format!("c{}", "9".repeat(24))).unwrap(),
         ..keys[0].clone()
     };
     assert!(matches!(
-        KeyStore::insert(store, &clash),
+        KeyStore::insert(store, &clash, &hash_of(9)),
         Err(StoreError::Duplicate)
     ));
     let orphan = key(
@@ -778,7 +793,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
         "2026-01-01T00:00:00Z",
     );
     assert!(matches!(
-        KeyStore::insert(store, &orphan),
+        KeyStore::insert(store, &orphan, &hash_of(8)),
         Err(StoreError::NotFound)
     ));
 
@@ -827,7 +842,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
 pub fn key_use_is_recorded_at_most_once_a_minute(store: &dyn Storage) {
     let (a, _, _) = stage(store);
     let stored = key(&a, 2, "2026-01-01T00:00:00Z");
-    KeyStore::insert(store, &stored).unwrap();
+    KeyStore::insert(store, &stored, &hash_of(2)).unwrap();
     let last_used = || store.find(&a, &stored.id).unwrap().unwrap().last_used_at;
     store.touch(&stored.id, at("2026-01-01T10:00:00Z")).unwrap();
     assert_eq!(last_used(), Some(at("2026-01-01T10:00:00Z")));

@@ -1,7 +1,6 @@
 use domain::{
     ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId,
 };
-use serde_json::Value;
 
 use crate::StoreError;
 
@@ -17,10 +16,7 @@ pub struct EventRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub sequence: i64,
-    pub kind: String,
-    pub data: Value,
-    pub actor: Option<ApiKeyId>,
-    pub occurred_at: Timestamp,
+    pub record: EventRecord,
 }
 
 /// A position in the newest-first order: strictly after this (createdAt, id).
@@ -51,24 +47,6 @@ pub struct InstanceFilter {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_more: bool,
-}
-
-/// How many rows to fetch for a page of `limit`: one more, to learn whether another page
-/// follows.
-pub fn rows_to_fetch(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
-}
-
-impl<T> Page<T> {
-    /// The page from rows fetched with `rows_to_fetch(limit)`.
-    pub fn from_rows(mut rows: Vec<T>, limit: usize) -> Self {
-        let has_more = rows.len() > limit;
-        rows.truncate(limit);
-        Page {
-            items: rows,
-            has_more,
-        }
-    }
 }
 
 /// Program instances, always addressed within one workspace.

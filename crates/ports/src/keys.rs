@@ -1,57 +1,38 @@
 use std::fmt;
 
-use domain::{ApiKeyId, Grant, Timestamp, WorkspaceId};
+use domain::{ApiKey, ApiKeyId, Timestamp, WorkspaceId};
 
 use crate::{Page, StoreError};
 
-/// A key as stored: never the secret itself, only its argon2id hash.
+/// The PHC string of the argon2id hash of a key's secret. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct StoredKey {
-    pub id: ApiKeyId,
-    pub workspace_id: WorkspaceId,
-    pub name: Option<String>,
-    /// The non-secret part of the key that finds its record and tells keys apart.
-    pub prefix: String,
-    /// PHC string of the argon2id hash of the secret.
-    pub secret_hash: String,
-    pub grant: Grant,
-    pub expires_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-    /// Kept to the minute (see `KeyStore::touch`).
-    pub last_used_at: Option<Timestamp>,
-}
+pub struct SecretHash(pub String);
 
-impl fmt::Debug for StoredKey {
+impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("id", &self.id)
-            .field("workspace_id", &self.workspace_id)
-            .field("prefix", &self.prefix)
-            .field("secret_hash", &"<redacted>")
-            .field("grant", &self.grant)
-            .field("expires_at", &self.expires_at)
-            .field("revoked_at", &self.revoked_at)
-            .finish_non_exhaustive()
+        f.write_str("SecretHash(<redacted>)")
     }
 }
 
-/// A key to store.
-pub type NewKey = StoredKey;
+/// A key with what verifies it: only the authentication path reads this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCredentials {
+    pub key: ApiKey,
+    pub secret_hash: SecretHash,
+}
 
 /// API keys.
 pub trait KeyStore: Send + Sync {
     /// # Errors
     /// MUST return `Duplicate` when the id or prefix is taken, `NotFound` when the
     /// workspace does not exist.
-    fn insert(&self, key: &NewKey) -> Result<(), StoreError>;
+    fn insert(&self, key: &ApiKey, secret_hash: &SecretHash) -> Result<(), StoreError>;
 
     /// The key with this id in this workspace, revoked and expired ones included.
-    fn find(&self, workspace: &WorkspaceId, id: &ApiKeyId)
-    -> Result<Option<StoredKey>, StoreError>;
+    fn find(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
 
-    /// The key with this prefix, revoked and expired ones included.
-    fn find_by_prefix(&self, prefix: &str) -> Result<Option<StoredKey>, StoreError>;
+    /// The key with this prefix and its hash, revoked and expired ones included.
+    fn credentials(&self, prefix: &str) -> Result<Option<KeyCredentials>, StoreError>;
 
     /// Marks the key revoked at `at`; revoking twice keeps the first time. With a
     /// workspace, only a key of that workspace is found.
@@ -63,7 +44,7 @@ pub trait KeyStore: Send + Sync {
         workspace: Option<&WorkspaceId>,
         id: &ApiKeyId,
         at: Timestamp,
-    ) -> Result<StoredKey, StoreError>;
+    ) -> Result<ApiKey, StoreError>;
 
     /// Records that the key was used at `at`. To keep writes rare it MAY skip the write
     /// when the stored time is less than a minute older; a missing key is not an error.
@@ -75,5 +56,5 @@ pub trait KeyStore: Send + Sync {
         workspace: &WorkspaceId,
         after: Option<&ApiKeyId>,
         limit: usize,
-    ) -> Result<Page<StoredKey>, StoreError>;
+    ) -> Result<Page<ApiKey>, StoreError>;
 }

@@ -12,7 +12,6 @@ mod error;
 mod idempotency;
 mod instances;
 mod keys;
-pub mod records;
 mod system;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
@@ -20,7 +19,7 @@ pub use enrollments::{EnrollmentCursor, EnrollmentStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use instances::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent, rows_to_fetch,
+    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent,
 };
-pub use keys::{KeyStore, NewKey, StoredKey};
+pub use keys::{KeyCredentials, KeyStore, SecretHash};
 pub use system::{Clock, IdGenerator};

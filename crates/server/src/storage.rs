@@ -6,6 +6,7 @@ use adapter_http::metrics::GaugeReader;
 use adapter_postgres::{PgSettings, PgStore};
 use adapter_sqlite::{SqliteSettings, SqliteStore};
 use application::{CuidGenerator, Ports, SystemClock};
+use sql_store::{Backend, SetupError, SqlStore};
 
 use crate::config::{DatabaseUrl, Settings};
 
@@ -16,26 +17,8 @@ pub enum Storage {
     Sqlite(SqliteStore),
 }
 
-/// Why storage could not be opened or migrated.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error(transparent)]
-    Postgres(#[from] adapter_postgres::SetupError),
-    #[error(transparent)]
-    Sqlite(#[from] adapter_sqlite::SetupError),
-}
-
 /// Every port of one store, of whichever adapter.
-fn ports_of<S>(store: S) -> Ports
-where
-    S: ports::InstanceStore
-        + ports::EnrollmentStore
-        + ports::ProgramCatalog
-        + ports::WorkspaceDirectory
-        + ports::KeyStore
-        + ports::IdempotencyStore
-        + 'static,
-{
+fn ports_of<B: Backend + Clone>(store: SqlStore<B>) -> Ports {
     let store = Arc::new(store);
     Ports {
         instances: store.clone(),
@@ -80,13 +63,13 @@ impl Storage {
                     max_connections: settings.pool_size,
                     acquire_timeout: settings.pool_timeout,
                 };
-                let store = match PgStore::connect(&pg) {
+                let store = match adapter_postgres::connect(&pg) {
                     Ok(store) => store,
-                    Err(error) if error.to_string().contains("does not exist") => {
+                    Err(error) if error_chain_mentions(&error, "does not exist") => {
                         create_missing_database(url)?;
-                        PgStore::connect(&pg)?
+                        adapter_postgres::connect(&pg)?
                     }
-                    Err(error) => return Err(error.into()),
+                    Err(error) => return Err(error),
                 };
                 Ok(Storage::Postgres(store))
             }
@@ -95,17 +78,17 @@ impl Storage {
                     acquire_timeout: settings.pool_timeout,
                     ..SqliteSettings::new(path.clone())
                 };
-                Ok(Storage::Sqlite(SqliteStore::connect(&sqlite)?))
+                Ok(Storage::Sqlite(adapter_sqlite::connect(&sqlite)?))
             }
         }
     }
 
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
-        Ok(match self {
-            Storage::Postgres(store) => store.migrate()?,
-            Storage::Sqlite(store) => store.migrate()?,
-        })
+        match self {
+            Storage::Postgres(store) => store.migrate(),
+            Storage::Sqlite(store) => store.migrate(),
+        }
     }
 
     pub fn ports(&self) -> Ports {
@@ -152,10 +135,15 @@ fn maintenance_url(url: &str) -> Option<(String, String)> {
     Some((admin, name.to_owned()))
 }
 
-fn create_missing_database(url: &str) -> Result<(), adapter_postgres::SetupError> {
-    let (admin, name) = maintenance_url(url).ok_or_else(|| {
-        adapter_postgres::SetupError::Connect("DATABASE_URL names no database".to_owned())
-    })?;
+/// Whether `error` or one of its causes says `text`.
+fn error_chain_mentions(error: &(dyn std::error::Error + 'static), text: &str) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .any(|error| error.to_string().contains(text))
+}
+
+fn create_missing_database(url: &str) -> Result<(), SetupError> {
+    let (admin, name) = maintenance_url(url)
+        .ok_or_else(|| SetupError::connect("DATABASE_URL names no database"))?;
     tracing::info!(database = %name, "creating the database");
     adapter_postgres::create_database(&admin, &name)
 }

@@ -4,20 +4,24 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
+use application::EnrollmentCursor;
 use domain::{EnrollmentId, EnrollmentStatus, Timestamp};
-use ports::EnrollmentCursor;
 use serde_json::json;
 use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::blocking::run_blocking;
 use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
 use crate::enrollment_body::{applicant_from, application_from, status_change_from};
 use crate::idempotency::{Reply, idempotent};
+use crate::path::{found, instance_id};
 use crate::problem::ApiError;
 use crate::query::QueryParams;
 use crate::{cursor, views};
+
+fn enrollment_id(raw: &str) -> Result<EnrollmentId, ApiError> {
+    found(EnrollmentId::parse(raw), "enrollment")
+}
 
 pub async fn check_eligibility(
     state: Data<HttpState>,
@@ -27,19 +31,18 @@ pub async fn check_eligibility(
     body: Bytes,
 ) -> HttpResponse {
     let handle = || async {
+        let id = instance_id(&id)?;
         let applicant = applicant_from(json_object(&req, &body, &[JSON])?)?;
-        let app = state.app.clone();
         let principal = caller.0.clone();
-        let check = run_blocking(&state, move || {
-            app.check_eligibility(&principal, &id, &applicant)
-        })
-        .await?;
+        let check = state
+            .call(move |app| app.check_eligibility(&principal, &id, &applicant))
+            .await?;
         let body = json!({
             "eligible": check.evaluation.eligible,
             "acceptingEnrollments": check.accepting_enrollments,
             "results": check.evaluation.results,
         });
-        Ok(Reply::json(StatusCode::OK, &body))
+        Reply::json(StatusCode::OK, &body)
     };
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }
@@ -52,13 +55,14 @@ pub async fn enroll(
     body: Bytes,
 ) -> HttpResponse {
     let handle = || async {
+        let id = instance_id(&id)?;
         let application = application_from(json_object(&req, &body, &[JSON])?)?;
-        let app = state.app.clone();
         let principal = caller.0.clone();
-        let enrollment =
-            run_blocking(&state, move || app.enroll(&principal, &id, application)).await?;
+        let enrollment = state
+            .call(move |app| app.enroll(&principal, &id, application))
+            .await?;
         Ok(
-            Reply::json(StatusCode::CREATED, &views::enrollment(&enrollment))
+            Reply::json(StatusCode::CREATED, &views::enrollment(&enrollment))?
                 .with_header(LOCATION, &format!("/enrollments/{}", enrollment.id)),
         )
     };
@@ -70,9 +74,11 @@ pub async fn get(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    let enrollment = run_blocking(&state, move || app.get_enrollment(&caller.0, &id)).await?;
-    Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment)).into_response())
+    let id = enrollment_id(&id)?;
+    let enrollment = state
+        .call(move |app| app.get_enrollment(&caller.0, &id))
+        .await?;
+    Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment))?.into_response())
 }
 
 pub async fn update(
@@ -82,14 +88,13 @@ pub async fn update(
     id: Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let id = enrollment_id(&id)?;
     let (status, reason) =
         status_change_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
-    let app = state.app.clone();
-    let enrollment = run_blocking(&state, move || {
-        app.update_enrollment_status(&caller.0, &id, status, reason)
-    })
-    .await?;
-    Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment)).into_response())
+    let enrollment = state
+        .call(move |app| app.update_enrollment_status(&caller.0, &id, status, reason))
+        .await?;
+    Ok(Reply::json(StatusCode::OK, &views::enrollment(&enrollment))?.into_response())
 }
 
 #[derive(Debug, Validate)]
@@ -120,6 +125,7 @@ pub async fn list(
     req: HttpRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = instance_id(&id)?;
     let mut params = QueryParams::parse(req.query_string())?;
     let wanted = params.parsed("status", statuses);
     let after = params.cursor(enrollment_cursor);
@@ -127,15 +133,13 @@ pub async fn list(
         limit: params.number("limit"),
     };
     let limit = params.finish(bounds)?.limit.unwrap_or(20) as usize;
-    let app = state.app.clone();
-    let page = run_blocking(&state, move || {
-        app.list_enrollments(&caller.0, &id, wanted, after, limit)
-    })
-    .await?;
+    let page = state
+        .call(move |app| app.list_enrollments(&caller.0, &id, wanted, after, limit))
+        .await?;
     let view = views::page(&page, views::enrollment, |last| {
         cursor::encode(&[&last.created_at.unix_micros().to_string(), last.id.as_str()])
     });
-    Ok(Reply::json(StatusCode::OK, &view).into_response())
+    Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
 pub async fn stats(
@@ -143,8 +147,9 @@ pub async fn stats(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    let (instance, counts) =
-        run_blocking(&state, move || app.enrollment_stats(&caller.0, &id)).await?;
-    Ok(Reply::json(StatusCode::OK, &views::stats(instance.as_str(), &counts)).into_response())
+    let id = instance_id(&id)?;
+    let (instance, counts) = state
+        .call(move |app| app.enrollment_stats(&caller.0, &id))
+        .await?;
+    Ok(Reply::json(StatusCode::OK, &views::stats(instance.as_str(), &counts))?.into_response())
 }

@@ -4,17 +4,16 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use application::ListRequest;
+use application::{InstanceCursor, InstanceFilter, ListRequest};
 use domain::{Description, InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp};
-use ports::{InstanceCursor, InstanceFilter};
 use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::blocking::run_blocking;
 use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
 use crate::idempotency::{Reply, idempotent};
 use crate::instance_body::{draft_from, patch_from};
+use crate::path::{found, instance_id};
 use crate::problem::ApiError;
 use crate::query::QueryParams;
 use crate::{cursor, views};
@@ -23,8 +22,12 @@ fn etag(instance: &ProgramInstance) -> String {
     format!("\"{}\"", instance.version())
 }
 
-fn instance_reply(status: StatusCode, instance: &ProgramInstance, now: Timestamp) -> Reply {
-    Reply::json(status, &views::instance(instance, now)).with_header(ETAG, &etag(instance))
+fn instance_reply(
+    status: StatusCode,
+    instance: &ProgramInstance,
+    now: Timestamp,
+) -> Result<Reply, ApiError> {
+    Ok(Reply::json(status, &views::instance(instance, now))?.with_header(ETAG, &etag(instance)))
 }
 
 pub async fn create(
@@ -35,16 +38,15 @@ pub async fn create(
     body: Bytes,
 ) -> HttpResponse {
     let handle = || async {
+        let slug = found(Slug::parse(&slug), "program")?;
         let draft = draft_from(json_object(&req, &body, &[JSON])?)?;
-        let app = state.app.clone();
-        let (principal, slug) = (caller.0.clone(), slug.into_inner());
-        let instance = run_blocking(&state, move || {
-            app.create_instance(&principal, &slug, draft)
-        })
-        .await?;
+        let principal = caller.0.clone();
+        let instance = state
+            .call(move |app| app.create_instance(&principal, &slug, draft))
+            .await?;
         let location = format!("/programInstances/{}", instance.id());
         Ok(
-            instance_reply(StatusCode::CREATED, &instance, state.app.now())
+            instance_reply(StatusCode::CREATED, &instance, state.app.now())?
                 .with_header(LOCATION, &location),
         )
     };
@@ -56,9 +58,11 @@ pub async fn get(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    let instance = run_blocking(&state, move || app.get_instance(&caller.0, &id)).await?;
-    Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
+    let id = instance_id(&id)?;
+    let instance = state
+        .call(move |app| app.get_instance(&caller.0, &id))
+        .await?;
+    Ok(instance_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
 }
 
 /// `If-Match`: `None` for no condition (or `*`); otherwise the versions it names. Weak or
@@ -94,14 +98,13 @@ pub async fn update(
     id: Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let id = instance_id(&id)?;
     let patch = patch_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
     let condition = if_match(&req);
-    let app = state.app.clone();
-    let instance = run_blocking(&state, move || {
-        app.update_instance(&caller.0, &id, patch, condition.as_deref())
-    })
-    .await?;
-    Ok(instance_reply(StatusCode::OK, &instance, state.app.now()).into_response())
+    let instance = state
+        .call(move |app| app.update_instance(&caller.0, &id, patch, condition.as_deref()))
+        .await?;
+    Ok(instance_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
 }
 
 pub async fn delete(
@@ -109,8 +112,10 @@ pub async fn delete(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    run_blocking(&state, move || app.delete_instance(&caller.0, &id)).await?;
+    let id = instance_id(&id)?;
+    state
+        .call(move |app| app.delete_instance(&caller.0, &id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -178,8 +183,9 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let request = list_request(req.query_string())?;
-    let app = state.app.clone();
-    let page = run_blocking(&state, move || app.list_instances(&caller.0, request)).await?;
+    let page = state
+        .call(move |app| app.list_instances(&caller.0, request))
+        .await?;
     let now = state.app.now();
     let view = views::page(
         &page,
@@ -191,7 +197,7 @@ pub async fn list(
             ])
         },
     );
-    Ok(Reply::json(StatusCode::OK, &view).into_response())
+    Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
 #[derive(Debug, Validate)]
@@ -206,6 +212,7 @@ pub async fn events(
     req: HttpRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = instance_id(&id)?;
     let mut params = QueryParams::parse(req.query_string())?;
     let after = params.cursor(|fields| fields.first()?.parse::<i64>().ok());
     let bounds = EventBounds {
@@ -213,21 +220,18 @@ pub async fn events(
     };
     let bounds = params.finish(bounds)?;
     let limit = bounds.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-    let app = state.app.clone();
-    let instance_id = id.into_inner();
     let page = {
-        let instance_id = instance_id.clone();
-        run_blocking(&state, move || {
-            app.instance_events(&caller.0, &instance_id, after, limit)
-        })
-        .await?
+        let id = id.clone();
+        state
+            .call(move |app| app.instance_events(&caller.0, &id, after, limit))
+            .await?
     };
     let view = views::page(
         &page,
-        |event| views::event(&instance_id, event),
+        |event| views::event(&id, event),
         |last| cursor::encode(&[&last.sequence.to_string()]),
     );
-    Ok(Reply::json(StatusCode::OK, &view).into_response())
+    Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
 #[cfg(test)]

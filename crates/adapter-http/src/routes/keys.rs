@@ -10,10 +10,10 @@ use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::blocking::run_blocking;
 use crate::body::{JSON, json_object};
 use crate::idempotency::{Reply, idempotent};
 use crate::key_body::key_from;
+use crate::path::found;
 use crate::problem::ApiError;
 use crate::query::QueryParams;
 use crate::{cursor, views};
@@ -26,19 +26,17 @@ pub async fn create(
 ) -> HttpResponse {
     let handle = || async {
         let key = key_from(json_object(&req, &body, &[JSON])?)?;
-        let app = state.app.clone();
         let principal = caller.0.clone();
-        let (stored, secret) = run_blocking(&state, move || {
-            app.create_key_as(&principal, key.name, key.grant, key.expires_at)
-        })
-        .await?;
+        let (stored, secret) = state
+            .call(move |app| app.create_key_as(&principal, key.name, key.grant, key.expires_at))
+            .await?;
         let record = views::key(&stored);
         let mut shown_once = record.clone();
         shown_once["key"] = Value::String(secret.expose().to_owned());
         // A replay must not reveal the secret: it is never stored, not even for replay.
         let mut replayed = record;
         replayed["key"] = Value::Null;
-        Ok(Reply::json(StatusCode::CREATED, &shown_once)
+        Ok(Reply::json(StatusCode::CREATED, &shown_once)?
             .with_header(LOCATION, &format!("/apiKeys/{}", stored.id))
             .with_replay_body(&replayed))
     };
@@ -62,12 +60,13 @@ pub async fn list(
         limit: params.number("limit"),
     };
     let limit = params.finish(page)?.limit.unwrap_or(20) as usize;
-    let app = state.app.clone();
-    let page = run_blocking(&state, move || app.list_keys(&caller.0, after, limit)).await?;
+    let page = state
+        .call(move |app| app.list_keys(&caller.0, after, limit))
+        .await?;
     let view = views::page(&page, views::key, |last| {
         cursor::encode(&[last.id.as_str()])
     });
-    Ok(Reply::json(StatusCode::OK, &view).into_response())
+    Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
 pub async fn revoke(
@@ -75,7 +74,9 @@ pub async fn revoke(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    run_blocking(&state, move || app.revoke_key_as(&caller.0, &id)).await?;
+    let id = found(ApiKeyId::parse(&id), "key")?;
+    state
+        .call(move |app| app.revoke_key_as(&caller.0, &id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

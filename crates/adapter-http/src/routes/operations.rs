@@ -5,7 +5,6 @@ use actix_web::web::Data;
 use serde_json::json;
 
 use crate::HttpState;
-use crate::blocking::run_blocking;
 use crate::problem::ApiError;
 
 pub async fn healthz() -> HttpResponse {
@@ -13,8 +12,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
-    let app = state.app.clone();
-    run_blocking(&state, move || app.check_ready()).await?;
+    state.call(|app| app.check_ready()).await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }
 

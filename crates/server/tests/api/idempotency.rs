@@ -124,16 +124,15 @@ async fn a_retry_while_the_first_is_running_is_a_409() {
     let body = json!({"name": "Slow"});
     // Another server process holds the key: its claim is in the shared store, not completed.
     let fingerprint = adapter_http::request_fingerprint("POST", PATH, body.to_string().as_bytes());
-    let now = app.app.now();
-    let claim = app.app.idempotency().claim(
-        &app.a.id,
-        "in-flight",
-        &fingerprint,
-        now,
-        time::Duration::minutes(1),
-        time::Duration::hours(24),
-    );
-    assert_eq!(claim.unwrap(), ports::IdempotencyClaim::Claimed);
+    let other_process = application::Principal {
+        workspace_id: app.a.id.clone(),
+        key_id: domain::ApiKeyId::parse("cllgn0u4r000008l7eazybfbo").unwrap(),
+        grant: domain::Grant::full(),
+    };
+    let claim = app
+        .app
+        .claim_idempotency_key(&other_process, "in-flight", &fingerprint);
+    assert_eq!(claim.unwrap(), application::IdempotencyClaim::Claimed);
 
     let retry = app
         .send(

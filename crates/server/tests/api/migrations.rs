@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use adapter_postgres::{PgSettings, PgStore};
+use adapter_postgres::PgSettings;
 
 use crate::helpers::TestDatabase;
 
@@ -31,7 +31,7 @@ fn schema(url: &str) -> String {
 #[test]
 fn migrations_run_up_down_and_up_to_the_same_schema() {
     let database = TestDatabase::create();
-    let store = PgStore::connect(&PgSettings::new(&database.url)).unwrap();
+    let store = adapter_postgres::connect(&PgSettings::new(&database.url)).unwrap();
     assert!(!store.migrate().unwrap().is_empty());
     let first = schema(&database.url);
     assert!(first.contains("CREATE TABLE public.program_instances"));

@@ -1,22 +1,24 @@
 use diesel::dsl::{count_star, exists};
 use diesel::prelude::*;
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, WorkspaceId};
-use ports::records::corrupt;
 use ports::{EnrollmentCursor, EnrollmentStore, Page, StoreError};
 
-use crate::PgStore;
-use crate::failure::{TxError, translate};
-use crate::rows::EnrollmentRow;
+use crate::column_types::At;
+use crate::connection::{Backend, SqlStore};
+use crate::instances::missed_update;
+use crate::paging::{page_of, rows_to_fetch};
+use crate::rows::{EnrollmentRow, corrupt};
 use crate::schema::enrollments;
 
-impl EnrollmentStore for PgStore {
+impl<B: Backend> EnrollmentStore for SqlStore<B> {
     fn insert_enrollment(&self, enrollment: &Enrollment) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        diesel::insert_into(enrollments::table)
-            .values(EnrollmentRow::from_domain(enrollment))
-            .execute(&mut conn)
-            .map(|_| ())
-            .map_err(translate)
+        let row = EnrollmentRow::from_domain(enrollment)?;
+        self.write_statements(|conn| {
+            diesel::insert_into(enrollments::table)
+                .values(&row)
+                .execute(conn)?;
+            Ok(())
+        })
     }
 
     fn enrollment(
@@ -24,16 +26,16 @@ impl EnrollmentStore for PgStore {
         workspace: &WorkspaceId,
         id: &EnrollmentId,
     ) -> Result<Option<Enrollment>, StoreError> {
-        let mut conn = self.conn()?;
-        enrollments::table
-            .filter(enrollments::workspace_id.eq(workspace.as_str()))
-            .filter(enrollments::id.eq(id.as_str()))
-            .select(EnrollmentRow::as_select())
-            .first(&mut conn)
-            .optional()
-            .map_err(translate)?
-            .map(EnrollmentRow::into_domain)
-            .transpose()
+        self.read(|conn| {
+            enrollments::table
+                .filter(enrollments::workspace_id.eq(workspace.as_str()))
+                .filter(enrollments::id.eq(id.as_str()))
+                .select(EnrollmentRow::as_select())
+                .first(conn)
+                .optional()
+        })?
+        .map(EnrollmentRow::into_domain)
+        .transpose()
     }
 
     fn list_enrollments(
@@ -55,24 +57,24 @@ impl EnrollmentStore for PgStore {
                 .filter(en::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
         }
         if let Some(cursor) = after {
-            let at = cursor.created_at.as_datetime();
+            let at = At(cursor.created_at);
             query = query.filter(
                 en::created_at.lt(at).or(en::created_at
                     .eq(at)
                     .and(en::id.lt(cursor.id.as_str().to_owned()))),
             );
         }
-        let mut conn = self.conn()?;
-        let rows = query
-            .order((en::created_at.desc(), en::id.desc()))
-            .limit(ports::rows_to_fetch(limit))
-            .load::<EnrollmentRow>(&mut conn)
-            .map_err(translate)?;
+        let rows = self.read(|conn| {
+            query
+                .order((en::created_at.desc(), en::id.desc()))
+                .limit(rows_to_fetch(limit))
+                .load::<EnrollmentRow>(conn)
+        })?;
         let items = rows
             .into_iter()
             .map(EnrollmentRow::into_domain)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_rows(items, limit))
+        Ok(page_of(items, limit))
     }
 
     fn update_enrollment(
@@ -80,9 +82,8 @@ impl EnrollmentStore for PgStore {
         enrollment: &Enrollment,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let row = EnrollmentRow::from_domain(enrollment);
-        let mut conn = self.conn()?;
-        conn.transaction::<_, TxError, _>(|conn| {
+        let row = EnrollmentRow::from_domain(enrollment)?;
+        self.write(|conn| {
             let this = enrollments::table
                 .filter(enrollments::workspace_id.eq(&row.workspace_id))
                 .filter(enrollments::id.eq(&row.id));
@@ -90,16 +91,12 @@ impl EnrollmentStore for PgStore {
                 .set(&row)
                 .execute(conn)?;
             if updated == 0 {
-                let still_there = diesel::select(exists(this)).get_result::<bool>(conn)?;
-                return Err(TxError::Store(if still_there {
-                    StoreError::VersionConflict
-                } else {
-                    StoreError::NotFound
-                }));
+                return Err(missed_update(
+                    diesel::select(exists(this)).get_result(conn)?,
+                ));
             }
             Ok(())
         })
-        .map_err(StoreError::from)
     }
 
     fn count_enrollments(
@@ -107,19 +104,20 @@ impl EnrollmentStore for PgStore {
         workspace: &WorkspaceId,
         instance: &InstanceId,
     ) -> Result<Vec<(EnrollmentStatus, u64)>, StoreError> {
-        let mut conn = self.conn()?;
-        let counts: Vec<(String, i64)> = enrollments::table
-            .filter(enrollments::workspace_id.eq(workspace.as_str()))
-            .filter(enrollments::instance_id.eq(instance.as_str()))
-            .group_by(enrollments::status)
-            .select((enrollments::status, count_star()))
-            .load(&mut conn)
-            .map_err(translate)?;
+        let counts: Vec<(String, i64)> = self.read(|conn| {
+            enrollments::table
+                .filter(enrollments::workspace_id.eq(workspace.as_str()))
+                .filter(enrollments::instance_id.eq(instance.as_str()))
+                .group_by(enrollments::status)
+                .select((enrollments::status, count_star()))
+                .load(conn)
+        })?;
         counts
             .into_iter()
             .map(|(status, count)| {
                 let status = status.parse().map_err(|e| corrupt("enrollment", e))?;
-                Ok((status, u64::try_from(count).unwrap_or_default()))
+                let count = u64::try_from(count).map_err(|e| corrupt("enrollment count", e))?;
+                Ok((status, count))
             })
             .collect()
     }

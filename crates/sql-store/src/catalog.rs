@@ -1,0 +1,134 @@
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use domain::{Program, Slug, Visibility, Workspace, WorkspaceId};
+use ports::{ProgramCatalog, StoreError, WorkspaceDirectory};
+
+use crate::connection::{AnyConnection, Backend, SqlStore};
+use crate::rows::{ProgramRow, WorkspaceRow};
+use crate::schema::{program_shares, programs, workspaces};
+
+/// Programs with the workspaces each private one is shared with (public ones need no
+/// look-up).
+fn with_shares(
+    conn: &mut AnyConnection,
+    rows: Vec<ProgramRow>,
+) -> Result<Vec<(ProgramRow, Vec<String>)>, DieselError> {
+    let private: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.visibility == "private")
+        .map(|row| row.id.as_str())
+        .collect();
+    let shares: Vec<(String, String)> = if private.is_empty() {
+        Vec::new()
+    } else {
+        program_shares::table
+            .filter(program_shares::program_id.eq_any(&private))
+            .select((program_shares::program_id, program_shares::workspace_id))
+            .load(conn)?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let shared_with = shares
+                .iter()
+                .filter(|(program, _)| *program == row.id)
+                .map(|(_, workspace)| workspace.clone())
+                .collect();
+            (row, shared_with)
+        })
+        .collect())
+}
+
+fn programs_of(rows: Vec<(ProgramRow, Vec<String>)>) -> Result<Vec<Program>, StoreError> {
+    rows.into_iter()
+        .map(|(row, shared_with)| row.into_domain(&shared_with))
+        .collect()
+}
+
+impl<B: Backend> ProgramCatalog for SqlStore<B> {
+    fn find_visible(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &Slug,
+    ) -> Result<Option<Program>, StoreError> {
+        let found = self.read(|conn| {
+            let shared = exists(
+                program_shares::table
+                    .filter(program_shares::program_id.eq(programs::id))
+                    .filter(program_shares::workspace_id.eq(workspace.as_str())),
+            );
+            let row = programs::table
+                .filter(programs::slug.eq(slug.as_str()))
+                .filter(programs::visibility.eq("public").or(shared))
+                .select(ProgramRow::as_select())
+                .first(conn)
+                .optional()?;
+            with_shares(conn, row.into_iter().collect())
+        })?;
+        Ok(programs_of(found)?.pop())
+    }
+
+    fn list_visible(&self, workspace: &WorkspaceId) -> Result<Vec<Program>, StoreError> {
+        let found = self.read(|conn| {
+            let shared = exists(
+                program_shares::table
+                    .filter(program_shares::program_id.eq(programs::id))
+                    .filter(program_shares::workspace_id.eq(workspace.as_str())),
+            );
+            let rows = programs::table
+                .filter(programs::visibility.eq("public").or(shared))
+                .order(programs::slug.asc())
+                .select(ProgramRow::as_select())
+                .load(conn)?;
+            with_shares(conn, rows)
+        })?;
+        programs_of(found)
+    }
+
+    fn insert(&self, program: &Program) -> Result<(), StoreError> {
+        let row = ProgramRow::from_domain(program);
+        let shared_with: &[WorkspaceId] = match &program.visibility {
+            Visibility::Public => &[],
+            Visibility::Private { shared_with } => shared_with,
+        };
+        self.write(|conn| {
+            diesel::insert_into(programs::table)
+                .values(&row)
+                .execute(conn)?;
+            for workspace in shared_with {
+                diesel::insert_into(program_shares::table)
+                    .values((
+                        program_shares::workspace_id.eq(workspace.as_str()),
+                        program_shares::program_id.eq(program.id.as_str()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl<B: Backend> WorkspaceDirectory for SqlStore<B> {
+    fn insert(&self, workspace: &Workspace) -> Result<(), StoreError> {
+        let row = WorkspaceRow::from_domain(workspace);
+        self.write_statements(|conn| {
+            diesel::insert_into(workspaces::table)
+                .values(&row)
+                .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {
+        self.read(|conn| {
+            workspaces::table
+                .find(id.as_str())
+                .select(WorkspaceRow::as_select())
+                .first(conn)
+                .optional()
+        })?
+        .map(WorkspaceRow::into_domain)
+        .transpose()
+    }
+}

@@ -1,0 +1,28 @@
+//! The storage code, written once for every SQL backend.
+//!
+//! One diesel schema, one set of row structs and one set of queries run on
+//! [`AnyConnection`], diesel's `MultiConnection` over PostgreSQL and SQLite. A backend crate
+//! (`adapter-postgres`, `adapter-sqlite`) supplies only what truly differs, as a [`Backend`]:
+//! how a write transaction begins, how a database error becomes a port error, and its
+//! migrations; plus its pool and connection set-up. Column types that differ between the
+//! engines (instants, JSON documents) are mapped once, in [`column_types`].
+//!
+//! Adding a column or a filter is one edit here and one migration per backend; the schema
+//! parity test proves the migrated schemas agree.
+
+mod catalog;
+pub mod column_types;
+mod connection;
+mod enrollments;
+mod idempotency;
+mod instances;
+mod keys;
+mod paging;
+mod rows;
+mod schema;
+mod search;
+
+pub use connection::{
+    AnyConnection, Backend, Connector, Pool, PoolUsage, SetupError, SqlStore, TxError,
+    transaction_beginning_with, unavailable,
+};

@@ -1,0 +1,134 @@
+//! The diesel schema, the same on every engine: `migrations/postgres` and
+//! `migrations/sqlite` create these tables (the schema parity test compares them).
+
+use crate::column_types::{Document, Instant};
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    workspaces (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::Instant;
+
+    programs (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        visibility -> Text,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    program_shares (workspace_id, program_id) {
+        workspace_id -> Text,
+        program_id -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    program_instances (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        program_id -> Text,
+        name -> Text,
+        name_folded -> Text,
+        description -> Nullable<Text>,
+        slug -> Text,
+        logo_url -> Nullable<Text>,
+        eligibility_criteria -> Nullable<Document>,
+        custom_terms -> Nullable<Text>,
+        form_config -> Nullable<Document>,
+        start_date -> Nullable<Instant>,
+        end_date -> Nullable<Instant>,
+        status -> Text,
+        metadata -> Nullable<Document>,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    instance_events (sequence) {
+        sequence -> BigInt,
+        workspace_id -> Text,
+        instance_id -> Text,
+        kind -> Text,
+        data -> Document,
+        actor_key_id -> Nullable<Text>,
+        occurred_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    api_keys (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        name -> Nullable<Text>,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Document,
+        instance_ids -> Nullable<Document>,
+        expires_at -> Nullable<Instant>,
+        revoked_at -> Nullable<Instant>,
+        created_at -> Instant,
+        last_used_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    idempotency_records (workspace_id, key) {
+        workspace_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        response_headers -> Nullable<Document>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    enrollments (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        instance_id -> Text,
+        status -> Text,
+        customer -> Document,
+        device -> Document,
+        form_data -> Document,
+        eligibility -> Document,
+        status_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::joinable!(program_shares -> programs (program_id));
+diesel::allow_tables_to_appear_in_same_query!(programs, program_shares);
