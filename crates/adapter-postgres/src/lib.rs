@@ -10,7 +10,7 @@ use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, TxError};
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore};
 
 pub use sql_store::PoolUsage;
 
@@ -69,15 +69,6 @@ pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
 
 impl Backend for Postgres {
     const BEGIN: &'static str = "BEGIN";
-
-    fn with_writer<T>(
-        &self,
-        pool: &Pool,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
-    ) -> Result<T, TxError> {
-        let mut conn = pool.get().map_err(sql_store::unavailable)?;
-        work(&mut conn)
-    }
 
     fn translate(&self, error: DieselError) -> StoreError {
         match error {

@@ -19,7 +19,7 @@ use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, TxError};
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore};
 
 pub use sql_store::PoolUsage;
 
@@ -120,14 +120,8 @@ pub fn connect(settings: &SqliteSettings) -> Result<SqliteStore, SetupError> {
 impl Backend for Sqlite {
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
 
-    fn with_writer<T>(
-        &self,
-        pool: &Pool,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
-    ) -> Result<T, TxError> {
-        let _turn = self.turn();
-        let mut conn = pool.get().map_err(sql_store::unavailable)?;
-        work(&mut conn)
+    fn writer_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        Some(self.turn())
     }
 
     fn translate(&self, error: DieselError) -> StoreError {

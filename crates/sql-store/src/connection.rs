@@ -1,6 +1,7 @@
 //! The one connection type, the pool, and what a backend supplies.
 
 use std::error::Error;
+use std::sync::MutexGuard;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
@@ -130,13 +131,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The statement that opens a write transaction.
     const BEGIN: &'static str;
 
-    /// Runs `work` on a connection of `pool` that may write: where the engine has one
-    /// writer at a time, this process's writers queue here first.
-    fn with_writer<T>(
-        &self,
-        pool: &Pool,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
-    ) -> Result<T, TxError>;
+    /// Where the engine has one writer at a time, this process's turn to write: writers
+    /// queue for it before they take a connection, instead of contending for the engine's
+    /// lock. `None` where writers need no turn.
+    fn writer_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        None
+    }
 
     /// The one translation of this engine's errors into port errors (unique violations into
     /// `SlugTaken` or `Duplicate`, lost connections into `Unavailable`, …).
@@ -242,12 +242,12 @@ impl<B: Backend> SqlStore<B> {
         &self,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
-        self.backend
-            .with_writer(&self.pool, work)
-            .map_err(|error| match error {
-                TxError::Database(error) => self.backend.translate(error),
-                TxError::Store(error) => error,
-            })
+        let _turn = self.backend.writer_turn();
+        let mut conn = self.pool.get().map_err(unavailable)?;
+        work(&mut conn).map_err(|error| match error {
+            TxError::Database(error) => self.backend.translate(error),
+            TxError::Store(error) => error,
+        })
     }
 }
 

@@ -44,6 +44,14 @@ fn document<T>(
         .transpose()
 }
 
+fn optional<T, E: std::fmt::Display>(
+    what: &str,
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, StoreError> {
+    parsed(what, text.map(parse).transpose())
+}
+
 fn json_of(value: &Value) -> JsonText {
     JsonText(value.to_string())
 }
@@ -107,30 +115,15 @@ impl InstanceRow {
             program_id: parsed(what, ProgramId::parse(&self.program_id))?,
             workspace_id: parsed(what, WorkspaceId::parse(&self.workspace_id))?,
             name: parsed(what, Name::parse(&self.name))?,
-            description: parsed(
-                what,
-                self.description
-                    .as_deref()
-                    .map(Description::parse)
-                    .transpose(),
-            )?,
+            description: optional(what, self.description.as_deref(), Description::parse)?,
             slug: parsed(what, Slug::parse(&self.slug))?,
-            logo_url: parsed(
-                what,
-                self.logo_url.as_deref().map(LogoUrl::parse).transpose(),
-            )?,
+            logo_url: optional(what, self.logo_url.as_deref(), LogoUrl::parse)?,
             eligibility_criteria: document(
                 what,
                 self.eligibility_criteria,
                 EligibilityCriteria::from_json,
             )?,
-            custom_terms: parsed(
-                what,
-                self.custom_terms
-                    .as_deref()
-                    .map(CustomTerms::parse)
-                    .transpose(),
-            )?,
+            custom_terms: optional(what, self.custom_terms.as_deref(), CustomTerms::parse)?,
             form_config: document(what, self.form_config, FormConfig::from_json)?,
             start_date: self.start_date.map(|at| at.0),
             end_date: self.end_date.map(|at| at.0),
@@ -216,13 +209,7 @@ impl ProgramRow {
             id: parsed(what, ProgramId::parse(&self.id))?,
             slug: parsed(what, Slug::parse(&self.slug))?,
             name: parsed(what, Name::parse(&self.name))?,
-            description: parsed(
-                what,
-                self.description
-                    .as_deref()
-                    .map(Description::parse)
-                    .transpose(),
-            )?,
+            description: optional(what, self.description.as_deref(), Description::parse)?,
             visibility,
             created_at: self.created_at.0,
         })

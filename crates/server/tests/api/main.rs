@@ -22,3 +22,4 @@ mod isolation;
 mod keys;
 mod migrations;
 mod operations;
+mod schema_parity;
