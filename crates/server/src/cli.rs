@@ -115,25 +115,29 @@ pub enum ProgramCommand {
     },
 }
 
-/// A command's failure, printed on stderr.
+/// A command's failure, printed on stderr with its causes.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error("{0}")]
     Usage(String),
-    #[error("{}", describe(.0))]
-    App(#[from] AppError),
+    #[error("invalid: {}", describe(.0))]
+    Invalid(domain::Violations),
+    #[error(transparent)]
+    App(AppError),
 }
 
-fn describe(error: &AppError) -> String {
-    match error {
-        AppError::Invalid(violations) => {
-            let lines: Vec<_> = violations.iter().map(ToString::to_string).collect();
-            format!("invalid: {}", lines.join("; "))
+impl From<AppError> for CommandError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Invalid(violations) => CommandError::Invalid(violations),
+            other => CommandError::App(other),
         }
-        AppError::Internal(source) => format!("internal error: {source}"),
-        AppError::Unavailable(source) => format!("storage unavailable: {source}"),
-        other => other.to_string(),
     }
+}
+
+fn describe(violations: &domain::Violations) -> String {
+    let lines: Vec<_> = violations.iter().map(ToString::to_string).collect();
+    lines.join("; ")
 }
 
 fn usage(what: &str, error: impl std::fmt::Display) -> CommandError {

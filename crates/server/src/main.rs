@@ -1,13 +1,13 @@
 //! `program-instances`: the API server and its operator commands.
 
+use std::error::Error;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use server::cli::{
-    self, Cli, Command, CommandError, KeyCommand, ProgramArgs, ProgramCommand, ServeArgs,
-    WorkspaceCommand,
+    self, Cli, Command, KeyCommand, ProgramArgs, ProgramCommand, ServeArgs, WorkspaceCommand,
 };
 use server::config::Settings;
 use server::storage::Storage;
@@ -22,19 +22,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {}", error_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+/// An error and all its causes on one line.
+fn error_chain(error: &(dyn Error + 'static)) -> String {
+    std::iter::successors(Some(error), |error| (*error).source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
-    let settings =
-        Settings::from_env(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?;
-    let storage = Storage::open(&settings).map_err(|e| e.to_string())?;
-    let applied = storage.migrate().map_err(|e| e.to_string())?;
+    let settings = Settings::from_env(|name| std::env::var(name).ok())?;
+    let storage = Storage::open(&settings)?;
+    let applied = storage.migrate()?;
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
@@ -82,8 +89,7 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             cli::create_program(&app(), args)
         }
-    }
-    .map_err(|error: CommandError| error.to_string())?;
+    }?;
     println!("{output}");
     Ok(())
 }
@@ -93,19 +99,18 @@ fn serve(
     storage: &Storage,
     settings: &Settings,
     started: Instant,
-) -> Result<(), String> {
+) -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let address = listener.local_addr()?;
     actix_web::rt::System::new().block_on(async move {
         let server = server::start_server(
             listener,
             server::application(storage, settings),
             storage,
             settings,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         tracing::info!(%address, startup_ms = started.elapsed().as_millis() as u64, "listening");
-        server.await.map_err(|e| e.to_string())
+        Ok(server.await?)
     })
 }
