@@ -100,12 +100,17 @@ async fn as_problem(
         .is_some_and(|value| value.starts_with(PROBLEM_JSON));
     let (request, response) = response.into_parts();
     let (mut head, body) = response.into_parts();
-    let bytes = to_bytes(body).await.unwrap_or_default();
-    let mut problem = if is_problem {
-        serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| generic_problem(status))
+    // Our own problem documents are kept; anything else (actix's plain-text errors, a body
+    // that cannot be read back) becomes the generic problem of its status.
+    let ours = if is_problem {
+        to_bytes(body)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
     } else {
-        generic_problem(status)
+        None
     };
+    let mut problem = ours.unwrap_or_else(|| generic_problem(status));
     if let Value::Object(members) = &mut problem {
         members.insert("requestId".into(), Value::String(request_id.to_owned()));
     }

@@ -67,9 +67,9 @@ fn list_of<T: Ord>(
     let mut parsed = BTreeSet::new();
     for (index, item) in items.iter().enumerate() {
         let pointer = format!("/{key}/{index}");
-        match item.as_str().and_then(&parse) {
-            Some(value) => {
-                if !seen.insert(item.as_str().unwrap_or_default().to_owned()) {
+        match item.as_str().and_then(|text| Some((text, parse(text)?))) {
+            Some((text, value)) => {
+                if !seen.insert(text.to_owned()) {
                     read.violations
                         .push(Violation::new(pointer, "duplicate", "listed twice"));
                 }
@@ -113,12 +113,13 @@ pub fn key_from(members: Map<String, Value>) -> Result<KeyBody, ApiError> {
     )
     .into_option();
     let expires_at = read.text("expiresAt", Timestamp::parse).into_option();
-    let grant = Grant::new(scopes.unwrap_or_default(), instances);
-    read.finish(KeyBody {
+    let body = scopes.map(|scopes| KeyBody {
         name,
-        grant,
+        grant: Grant::new(scopes, instances),
         expires_at,
-    })
+    });
+    read.finish(body)?
+        .ok_or_else(|| ApiError::internal("scopes were checked as required"))
 }
 
 #[cfg(test)]

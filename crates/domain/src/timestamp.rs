@@ -37,9 +37,11 @@ impl Timestamp {
             .map_err(|_| TimestampError)
     }
 
+    /// `None` outside the years 0 to 9999, which RFC 3339 cannot write.
     pub fn from_unix_micros(micros: i64) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
             .ok()
+            .filter(|at| (0..10_000).contains(&at.year()))
             .map(Self)
     }
 
@@ -58,15 +60,30 @@ impl Timestamp {
 
     /// RFC 3339 with a `Z` suffix.
     pub fn to_rfc3339(&self) -> String {
-        self.0
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| self.0.to_string())
+        self.to_string()
     }
 }
 
+/// RFC 3339 in UTC: the seconds' fraction only when there is one, without trailing zeros.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        let (date, time) = (self.0.date(), self.0.time());
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        )?;
+        let micros = time.microsecond();
+        if micros != 0 {
+            let fraction = format!("{micros:06}");
+            write!(f, ".{}", fraction.trim_end_matches('0'))?;
+        }
+        f.write_str("Z")
     }
 }
 
@@ -97,6 +114,23 @@ mod tests {
             parsed.map(|t| t.to_string()),
             Ok("2023-01-01T00:00:00.123456Z".to_owned())
         );
+    }
+
+    #[test]
+    fn instants_rfc3339_cannot_write_are_refused() {
+        let year_10000 = 253_402_300_800_000_000;
+        assert!(Timestamp::from_unix_micros(year_10000 - 1).is_some());
+        assert_eq!(Timestamp::from_unix_micros(year_10000), None);
+        assert_eq!(Timestamp::from_unix_micros(-62_167_219_200_000_001), None);
+    }
+
+    proptest! {
+        #[test]
+        fn display_is_rfc3339_and_parses_back(micros in -62_167_219_200_000_000i64..253_402_300_800_000_000) {
+            let at = Timestamp::from_unix_micros(micros).unwrap();
+            prop_assert_eq!(at.to_string(), at.0.format(&Rfc3339).unwrap());
+            prop_assert_eq!(Timestamp::parse(&at.to_string()), Ok(at));
+        }
     }
 
     #[test]
