@@ -1,116 +1,29 @@
-//! `Idempotency-Key` on POST, at the HTTP edge: the header read, the request's fingerprint,
-//! and responses in a form that can be both sent and stored. Claiming and settling a key
-//! are use cases of the application.
+//! `Idempotency-Key` on POST, at the HTTP edge: the header, the request's fingerprint, and
+//! the order of things: a known answer is replayed before anything runs; a use case that
+//! writes keeps its answer with its change; any other answer but a server fault is kept
+//! after it is made. The rules are the application's (see `application::idempotency`).
 
 use std::future::Future;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use application::{IdempotencyClaim, StoredResponse};
+use application::{AppError, IdempotencyKey};
 use blake2::{Blake2s256, Digest};
 use serde_json::Value;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::problem::{ApiError, PROBLEM_JSON};
+use crate::problem::ApiError;
+use crate::reply::Reply;
 
 const HEADER: &str = "idempotency-key";
 
-/// A response in a form that can be both sent and stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: String,
-    /// What a replay shows instead of `body`, when the body holds a secret that must never
-    /// be stored (a new key's).
-    replay_body: Option<String>,
-}
-
-impl Reply {
-    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Result<Self, ApiError> {
-        Ok(Self {
-            status,
-            headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body: serde_json::to_string(body).map_err(ApiError::internal)?,
-            replay_body: None,
-        })
-    }
-
-    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            self.headers.push((name, value));
-        }
-        self
-    }
-
-    /// The problem document of `error`, whose cause is logged here, once.
-    pub fn from_error(error: &ApiError) -> Self {
-        error.log();
-        let problem = error.problem();
-        let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))];
-        headers.extend(problem.headers);
-        Self {
-            status: problem.status,
-            headers,
-            body: problem.body.to_string(),
-            replay_body: None,
-        }
-    }
-
-    pub fn with_replay_body(mut self, body: &Value) -> Self {
-        self.replay_body = Some(body.to_string());
-        self
-    }
-
-    pub fn into_response(self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        for (name, value) in self.headers {
-            response.insert_header((name, value));
-        }
-        response.body(self.body)
-    }
-
-    fn to_stored(&self) -> StoredResponse {
-        StoredResponse {
-            status: self.status.as_u16(),
-            body: self
-                .replay_body
-                .clone()
-                .unwrap_or_else(|| self.body.clone()),
-            headers: self
-                .headers
-                .iter()
-                .filter_map(|(name, value)| {
-                    value
-                        .to_str()
-                        .ok()
-                        .map(|v| (name.as_str().to_owned(), v.to_owned()))
-                })
-                .collect(),
-        }
-    }
-
-    fn from_stored(stored: StoredResponse) -> Result<Self, ApiError> {
-        let headers = stored
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                Ok((
-                    HeaderName::try_from(name.as_str()).map_err(ApiError::internal)?,
-                    HeaderValue::from_str(value).map_err(ApiError::internal)?,
-                ))
-            })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(Self {
-            status: StatusCode::from_u16(stored.status).map_err(ApiError::internal)?,
-            headers,
-            body: stored.body,
-            replay_body: None,
-        })
-    }
+/// What a POST handler answered, and whether that answer was kept with its change (a use
+/// case that writes keeps it in the same transaction; otherwise it is kept afterwards).
+#[derive(Debug)]
+pub struct Answered {
+    pub reply: Reply,
+    pub kept: bool,
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -143,7 +56,28 @@ pub fn request_fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs `handle` at most once per idempotency key and replays its reply to retries.
+fn send(reply: Result<Reply, ApiError>) -> HttpResponse {
+    match reply {
+        Ok(reply) => reply.into_response(),
+        Err(error) => Reply::from_error(&error).into_response(),
+    }
+}
+
+fn replay(stored: application::StoredResponse) -> HttpResponse {
+    send(Reply::replayed(stored).map_err(ApiError::from))
+}
+
+/// Whether a refusal is the request's answer, to keep: not a server fault (a retry may
+/// succeed), nor a refusal that is about the key rather than the request.
+fn is_an_answer(error: &ApiError) -> bool {
+    !error.status().is_server_error()
+        && !matches!(
+            error,
+            ApiError::App(AppError::IdempotencyMismatch | AppError::IdempotencyInProgress)
+        )
+}
+
+/// Runs `handle` at most once per idempotency key and replays its answer to retries.
 pub async fn idempotent<F, Fut>(
     state: web::Data<HttpState>,
     caller: &Caller,
@@ -152,43 +86,49 @@ pub async fn idempotent<F, Fut>(
     handle: F,
 ) -> HttpResponse
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Reply, ApiError>>,
+    F: FnOnce(Option<IdempotencyKey>) -> Fut,
+    Fut: Future<Output = Result<Answered, ApiError>>,
 {
-    let answered = |reply: Result<Reply, ApiError>| match reply {
-        Ok(reply) => reply.into_response(),
-        Err(error) => Reply::from_error(&error).into_response(),
-    };
     let key = match idempotency_key(req) {
         Ok(Some(key)) => key,
-        Ok(None) => return answered(handle().await),
-        Err(error) => return answered(Err(error)),
+        Ok(None) => return send(handle(None).await.map(|answered| answered.reply)),
+        Err(error) => return send(Err(error)),
     };
-    let print = request_fingerprint(req.method().as_str(), req.path(), body);
-    let claim = {
+    let key = IdempotencyKey::new(
+        key,
+        request_fingerprint(req.method().as_str(), req.path(), body),
+    );
+    let known = {
         let (principal, key) = (caller.0.clone(), key.clone());
         state
-            .call(move |app| app.claim_idempotency_key(&principal, &key, &print))
+            .call(move |app| app.idempotent_answer(&principal, &key))
             .await
     };
-    match claim {
-        Err(error) => answered(Err(error)),
-        Ok(IdempotencyClaim::Replay(stored)) => answered(Reply::from_stored(stored)),
-        Ok(IdempotencyClaim::InProgress) => answered(Err(ApiError::IdempotencyInProgress)),
-        Ok(IdempotencyClaim::Mismatch) => answered(Err(ApiError::IdempotencyMismatch)),
-        Ok(IdempotencyClaim::Claimed) => {
-            let reply = handle()
-                .await
-                .unwrap_or_else(|error| Reply::from_error(&error));
-            // A server fault is not an answer: a retry runs the request again.
-            let answer = (!reply.status.is_server_error()).then(|| reply.to_stored());
-            let principal = caller.0.clone();
-            let settled = state
-                .call(move |app| app.settle_idempotency_key(&principal, &key, answer.as_ref()))
-                .await;
-            if let Err(error) = settled {
-                tracing::error!(error = %error, "could not record the idempotent response");
-            }
+    match known {
+        Ok(Some(stored)) => return replay(stored),
+        Ok(None) => {}
+        Err(error) => return send(Err(error)),
+    }
+    let reply = match handle(Some(key.clone())).await {
+        Ok(Answered { reply, kept: true }) => return reply.into_response(),
+        Ok(Answered { reply, kept: false }) => reply,
+        Err(ApiError::App(AppError::Replay(stored))) => return replay(stored),
+        Err(error) if is_an_answer(&error) => Reply::from_error(&error),
+        Err(error) => return send(Err(error)),
+    };
+    let principal = caller.0.clone();
+    let stored = reply.to_stored();
+    let kept = state
+        .call(move |app| app.keep_idempotent_answer(&principal, &key, stored))
+        .await;
+    match kept {
+        Ok(()) => reply.into_response(),
+        // A twin of this request was answered first: its answer is the one.
+        Err(ApiError::App(AppError::Replay(stored))) => replay(stored),
+        Err(error) => {
+            // The answer stands; only its replay is lost, and this request changed nothing,
+            // so a retry may run it again.
+            tracing::warn!(error = %error, "could not keep the idempotent answer");
             reply.into_response()
         }
     }

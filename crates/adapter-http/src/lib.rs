@@ -16,6 +16,7 @@ pub mod metrics;
 mod path;
 mod problem;
 mod query;
+mod reply;
 mod routes;
 pub mod views;
 

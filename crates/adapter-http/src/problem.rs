@@ -25,8 +25,6 @@ pub enum ApiError {
         name: &'static str,
         message: &'static str,
     },
-    IdempotencyMismatch,
-    IdempotencyInProgress,
     RouteNotFound,
     MethodNotAllowed(&'static [Method]),
     /// The client's address failed to authenticate too often; it may retry after this many
@@ -90,15 +88,19 @@ impl ApiError {
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
                 AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                AppError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::IdempotencyInProgress => StatusCode::CONFLICT,
+                // A replay is answered before it could become a problem; one that does not is
+                // a fault of this adapter.
+                AppError::Replay(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidQuery(_)
-            | ApiError::InvalidHeader { .. }
-            | ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::InvalidQuery(_) | ApiError::InvalidHeader { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -123,10 +125,12 @@ impl ApiError {
                     Conflict::HasEnrollments => "has_enrollments",
                     Conflict::NotAcceptingEnrollments => "not_accepting_enrollments",
                     Conflict::InvalidEnrollmentTransition(_) => "invalid_transition",
-                    Conflict::ConcurrentUpdate => "concurrent_update",
                     Conflict::AlreadyExists(_) => "already_exists",
                 },
                 AppError::PreconditionFailed => "precondition_failed",
+                AppError::IdempotencyMismatch => "idempotency_mismatch",
+                AppError::IdempotencyInProgress => "idempotency_in_progress",
+                AppError::Replay(_) => "internal",
                 AppError::Unavailable(_) => "unavailable",
                 AppError::Internal(_) => "internal",
             },
@@ -134,8 +138,6 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidHeader { .. } => "invalid_header",
-            ApiError::IdempotencyMismatch => "idempotency_mismatch",
-            ApiError::IdempotencyInProgress => "idempotency_in_progress",
             ApiError::RouteNotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
@@ -148,7 +150,7 @@ impl ApiError {
             ApiError::App(AppError::Unavailable(_)) => {
                 "the service is temporarily unavailable; retry shortly".to_owned()
             }
-            ApiError::App(AppError::Internal(_)) | ApiError::Internal(_) => {
+            ApiError::App(AppError::Internal(_) | AppError::Replay(_)) | ApiError::Internal(_) => {
                 "an unexpected error occurred; it has been logged".to_owned()
             }
             ApiError::App(error) => error.to_string(),
@@ -164,13 +166,6 @@ impl ApiError {
                 )
             }
             ApiError::InvalidHeader { name, message } => format!("{name}: {message}"),
-            ApiError::IdempotencyMismatch => {
-                "this Idempotency-Key was used for a different request; use a new key".to_owned()
-            }
-            ApiError::IdempotencyInProgress => {
-                "a request with this Idempotency-Key is still being processed; retry shortly"
-                    .to_owned()
-            }
             ApiError::RouteNotFound => "no resource lives at this path".to_owned(),
             ApiError::TooManyFailedAuthentications { retry_after } => {
                 format!(

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use diesel::pg::PgConnection;
 use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore};
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, pool_builder};
 
 pub use sql_store::PoolUsage;
 
@@ -28,6 +29,10 @@ pub struct PgSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before storage counts as unavailable.
     pub acquire_timeout: Duration,
+    /// The longest a statement may run (`statement_timeout`).
+    pub statement_timeout: Duration,
+    /// The longest a statement may wait for a lock (`lock_timeout`).
+    pub lock_timeout: Duration,
 }
 
 impl PgSettings {
@@ -35,14 +40,58 @@ impl PgSettings {
         Self {
             url: url.into(),
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(2),
         }
+    }
+
+    /// The URL with the session settings every connection starts with: waits on the
+    /// database are bounded, and a transaction left open by a stuck process ends.
+    fn session_url(&self) -> String {
+        let options = format!(
+            "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            self.statement_timeout.as_millis(),
+            self.lock_timeout.as_millis(),
+            IDLE_IN_TRANSACTION.as_millis(),
+        );
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options={}",
+            self.url,
+            percent_encode(&options)
+        )
     }
 }
 
+/// A transaction idle this long belongs to a process that stopped; the database ends it.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
+
+/// Percent-encodes what a URL query value cannot hold as is.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// What PostgreSQL does its own way.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Postgres;
+#[derive(Clone)]
+pub struct Postgres {
+    /// The URL as configured, without session settings: migrations run unbounded.
+    url: String,
+}
+
+impl std::fmt::Debug for Postgres {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres").finish_non_exhaustive()
+    }
+}
 
 fn open(url: &str) -> ConnectionResult<AnyConnection> {
     PgConnection::establish(url).map(AnyConnection::Postgres)
@@ -50,10 +99,11 @@ fn open(url: &str) -> ConnectionResult<AnyConnection> {
 
 /// Opens the pool; fails when the database cannot be reached.
 pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
+    let url = settings.session_url();
     // Checked before the pool exists, so that an unreachable database fails at once with
     // libpq's own message instead of after the pool's timeout.
-    open(&settings.url).map_err(SetupError::connect)?;
-    let pool = Pool::builder()
+    open(&url).map_err(SetupError::connect)?;
+    let pool = pool_builder()
         .max_size(settings.max_connections)
         // r2d2 opens connections to keep `min_idle` on background threads; one still being
         // opened when a short-lived command exits races libpq's TLS clean-up and can crash
@@ -61,14 +111,39 @@ pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
         .min_idle(Some(0))
         .idle_timeout(None)
         .connection_timeout(settings.acquire_timeout)
-        .test_on_check_out(false)
-        .build(Connector::new(&settings.url, open))
+        .build(Connector::new(&url, open))
         .map_err(SetupError::connect)?;
-    Ok(SqlStore::new(pool, Postgres))
+    Ok(SqlStore::new(
+        pool,
+        Postgres {
+            url: settings.url.clone(),
+        },
+        Connector::new(url, open),
+    ))
+}
+
+diesel::define_sql_function! {
+    /// A 64-bit hash of a text.
+    fn hashtextextended(text: Text, seed: BigInt) -> BigInt;
+}
+
+diesel::define_sql_function! {
+    /// Takes a transaction-scoped advisory lock if no other transaction holds it.
+    fn pg_try_advisory_xact_lock(key: BigInt) -> Bool;
 }
 
 impl Backend for Postgres {
     const BEGIN: &'static str = "BEGIN";
+
+    /// A transaction-scoped advisory lock on a hash of the key: a second writer of the same
+    /// key learns at once that the first is still running.
+    fn take_idempotency_key(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+    ) -> Result<bool, DieselError> {
+        diesel::select(pg_try_advisory_xact_lock(hashtextextended(key, 0_i64))).get_result(conn)
+    }
 
     fn translate(&self, error: DieselError) -> StoreError {
         match error {
@@ -86,29 +161,40 @@ impl Backend for Postgres {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
                 _,
             ) => StoreError::Unavailable(Box::new(error)),
+            // Statement and lock timeouts, and a deadlock's victim: diesel does not name
+            // their SQLSTATEs (57014, 55P03, 40P01), PostgreSQL's messages do.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().starts_with("canceling statement due to")
+                    || info.message().starts_with("deadlock detected") =>
+            {
+                StoreError::Unavailable(Box::new(error))
+            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable(Box::new(error)),
             other => StoreError::unexpected(other),
         }
     }
 
-    /// Holds an advisory lock, so that processes starting together migrate one at a time.
-    fn migrate(&self, pool: &Pool) -> Result<Vec<String>, SetupError> {
-        let mut conn = pool.get().map_err(SetupError::connect)?;
+    /// On a connection of its own, without the pool's time limits (a migration may build an
+    /// index for minutes), holding an advisory lock so that processes starting together
+    /// migrate one at a time.
+    fn migrate(&self, _pool: &Pool) -> Result<Vec<String>, SetupError> {
+        let mut conn = open(&self.url).map_err(SetupError::connect)?;
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .map_err(SetupError::migrate)?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect())
             .map_err(SetupError::Migrate);
         let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
-            .execute(&mut *conn);
+            .execute(&mut conn);
         let applied = applied?;
         unlocked.map_err(SetupError::migrate)?;
         Ok(applied)
     }
 
-    fn revert_all(&self, pool: &Pool) -> Result<(), SetupError> {
-        let mut conn = pool.get().map_err(SetupError::connect)?;
+    fn revert_all(&self, _pool: &Pool) -> Result<(), SetupError> {
+        let mut conn = open(&self.url).map_err(SetupError::connect)?;
         conn.revert_all_migrations(MIGRATIONS)
             .map(|_| ())
             .map_err(SetupError::Migrate)

@@ -19,7 +19,7 @@ use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore};
+use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, pool_builder};
 
 pub use sql_store::PoolUsage;
 
@@ -104,7 +104,7 @@ pub fn connect(settings: &SqliteSettings) -> Result<SqliteStore, SetupError> {
             settings.busy_timeout.as_millis()
         ))
         .map_err(SetupError::connect)?;
-    let pool = Pool::builder()
+    let pool = pool_builder()
         .max_size(settings.max_connections)
         .min_idle(Some(0))
         .idle_timeout(None)
@@ -112,9 +112,13 @@ pub fn connect(settings: &SqliteSettings) -> Result<SqliteStore, SetupError> {
         .connection_customizer(Box::new(PerConnection {
             busy_timeout: settings.busy_timeout,
         }))
-        .build(Connector::new(path, open))
+        .build(Connector::new(&path, open))
         .map_err(SetupError::connect)?;
-    Ok(SqlStore::new(pool, Sqlite::default()))
+    Ok(SqlStore::new(
+        pool,
+        Sqlite::default(),
+        Connector::new(path, open),
+    ))
 }
 
 impl Backend for Sqlite {

@@ -5,10 +5,8 @@ use domain::enrollment::{Application as EnrollmentApplication, ApplicationError}
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, Scope};
 use ports::{EnrollmentCursor, Page, StoreError};
 
-use crate::{AppError, Application, Conflict, Principal};
-
-/// How many times a status change that races another is retried.
-const UPDATE_ATTEMPTS: usize = 3;
+use crate::idempotency::answered;
+use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
 /// The verdict of an eligibility check.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +39,7 @@ impl Application {
         who: &Principal,
         instance: &InstanceId,
         application: EnrollmentApplication,
+        idempotent: Option<Idempotent<'_, Enrollment>>,
     ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsWrite)?;
         let instance = self.load_instance(who, instance)?;
@@ -53,10 +52,18 @@ impl Application {
                 }
                 ApplicationError::Invalid(violations) => AppError::Invalid(violations),
             })?;
-        match self.ports.enrollments.insert_enrollment(&enrollment) {
+        let answer = self.answer_of(idempotent, &enrollment)?;
+        match self
+            .ports
+            .enrollments
+            .insert_enrollment(&enrollment, answer.as_ref())
+        {
             Ok(()) => Ok(enrollment),
             Err(StoreError::NotFound) => Err(AppError::NotFound("program instance")),
-            Err(other) => Err(other.into()),
+            Err(other) => Err(match idempotent {
+                Some(idempotent) => answered(idempotent.key, other),
+                None => other.into(),
+            }),
         }
     }
 
@@ -102,7 +109,8 @@ impl Application {
         )?)
     }
 
-    /// Moves an enrollment along its lifecycle; the status it already has is a no-op.
+    /// Moves an enrollment along its lifecycle, locked meanwhile; the status it already has
+    /// is a no-op.
     pub fn update_enrollment_status(
         &self,
         who: &Principal,
@@ -111,28 +119,24 @@ impl Application {
         reason: Option<String>,
     ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsWrite)?;
-        for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.visible_enrollment(who, id)?;
-            let moved = current
-                .transition_to(status, reason.clone(), self.ports.clock.now())
-                .map_err(|refused| {
-                    AppError::Conflict(Conflict::InvalidEnrollmentTransition(refused))
-                })?;
-            let Some(next) = moved else {
-                return Ok(current);
-            };
-            match self
-                .ports
-                .enrollments
-                .update_enrollment(&next, current.version)
-            {
-                Ok(()) => return Ok(next),
-                Err(StoreError::VersionConflict) => continue,
-                Err(StoreError::NotFound) => return Err(AppError::NotFound("enrollment")),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Err(AppError::Conflict(Conflict::ConcurrentUpdate))
+        let not_found = || AppError::NotFound("enrollment");
+        let locked = self
+            .ports
+            .enrollments
+            .lock_enrollment(&who.workspace_id, id)?
+            .filter(|locked| who.grant.can_see(&locked.current().instance_id))
+            .ok_or_else(not_found)?;
+        let current = locked.current();
+        let moved = current
+            .transition_to(status, reason, self.ports.clock.now())
+            .map_err(|refused| {
+                AppError::Conflict(Conflict::InvalidEnrollmentTransition(refused))
+            })?;
+        let Some(next) = moved else {
+            return Ok(current.clone());
+        };
+        locked.save(&next)?;
+        Ok(next)
     }
 
     /// How many of the instance's enrollments are in each status (every status listed).

@@ -1,6 +1,6 @@
 use domain::enrollment::InvalidEnrollmentTransition;
 use domain::{LifecycleError, Scope, Status, Timestamp, Violations};
-use ports::StoreError;
+use ports::{StoreError, StoredResponse};
 
 /// Why a use case refused or failed. Translated once into a response by each inbound adapter.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,14 @@ pub enum AppError {
     /// The caller's `If-Match` names a version that is no longer current.
     #[error("the instance has changed since the version given in If-Match")]
     PreconditionFailed,
+    /// The request's idempotency key was answered before (by a twin of this request that
+    /// finished first): this is the answer, and nothing else was done.
+    #[error("the idempotency key was answered before")]
+    Replay(StoredResponse),
+    #[error("this Idempotency-Key was used for a different request; use a new key")]
+    IdempotencyMismatch,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyInProgress,
     #[error("storage is unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -63,8 +71,6 @@ pub enum Conflict {
     NotAcceptingEnrollments,
     #[error(transparent)]
     InvalidEnrollmentTransition(InvalidEnrollmentTransition),
-    #[error("the instance was changed concurrently; retry")]
-    ConcurrentUpdate,
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
 }

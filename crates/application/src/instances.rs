@@ -3,10 +3,8 @@
 use domain::{InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope, Slug};
 use ports::{EventRecord, InstanceCursor, InstanceFilter, Page, StoreError, StoredEvent};
 
-use crate::{AppError, Application, Conflict, Principal};
-
-/// How many times an update without `If-Match` is retried when it races another.
-const UPDATE_ATTEMPTS: usize = 3;
+use crate::idempotency::answered;
+use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
 /// A page request for the instance list.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,6 +21,7 @@ impl Application {
         who: &Principal,
         program_slug: &Slug,
         draft: InstanceDraft,
+        idempotent: Option<Idempotent<'_, ProgramInstance>>,
     ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
         if who.grant.is_restricted() {
@@ -46,12 +45,20 @@ impl Application {
             actor: Some(who.key_id.clone()),
             occurred_at: now,
         };
-        match self.ports.instances.insert(&instance, &record) {
+        let answer = self.answer_of(idempotent, &instance)?;
+        match self
+            .ports
+            .instances
+            .insert(&instance, &record, answer.as_ref())
+        {
             Ok(()) => Ok(instance),
             Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
                 instance.slug().to_string(),
             ))),
-            Err(other) => Err(other.into()),
+            Err(other) => Err(match idempotent {
+                Some(idempotent) => answered(idempotent.key, other),
+                None => other.into(),
+            }),
         }
     }
 
@@ -77,8 +84,9 @@ impl Application {
             .ok_or(AppError::NotFound("program instance"))
     }
 
-    /// Applies a merge patch. With `if_match`, the instance must still be at one of those
-    /// versions; without, a concurrent change is retried on the fresh state.
+    /// Applies a merge patch to the instance, locked meanwhile: concurrent patches apply one
+    /// after another, none lost. With `if_match`, the instance must still be at one of those
+    /// versions.
     pub fn update_instance(
         &self,
         who: &Principal,
@@ -87,50 +95,40 @@ impl Application {
         if_match: Option<&[i64]>,
     ) -> Result<ProgramInstance, AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
-        for _ in 0..UPDATE_ATTEMPTS {
-            let current = self.load_instance(who, id)?;
-            if if_match.is_some_and(|versions| !versions.contains(&current.version())) {
-                return Err(AppError::PreconditionFailed);
-            }
-            let now = self.ports.clock.now();
-            let outcome = current
-                .apply(patch.clone(), now)
-                .map_err(|error| match error {
-                    PatchError::Invalid(violations) => AppError::Invalid(violations),
-                    PatchError::Lifecycle(lifecycle) => AppError::Conflict(lifecycle.into()),
-                })?;
-            if !outcome.changed() {
-                return Ok(outcome.instance);
-            }
-            let records: Vec<_> = outcome
-                .events
-                .into_iter()
-                .map(|event| EventRecord {
-                    event,
-                    actor: Some(who.key_id.clone()),
-                    occurred_at: now,
-                })
-                .collect();
-            match self
-                .ports
-                .instances
-                .update(&outcome.instance, current.version(), &records)
-            {
-                Ok(()) => return Ok(outcome.instance),
-                Err(StoreError::VersionConflict) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
-                }
-                Err(StoreError::VersionConflict) => continue,
-                Err(StoreError::NotFound) => return Err(AppError::NotFound("program instance")),
-                Err(StoreError::SlugTaken) => {
-                    return Err(AppError::Conflict(Conflict::SlugTaken(
-                        outcome.instance.slug().to_string(),
-                    )));
-                }
-                Err(other) => return Err(other.into()),
-            }
+        who.check_visible(id)?;
+        let locked = self
+            .ports
+            .instances
+            .lock(&who.workspace_id, id)?
+            .ok_or(AppError::NotFound("program instance"))?;
+        let current = locked.current();
+        if if_match.is_some_and(|versions| !versions.contains(&current.version())) {
+            return Err(AppError::PreconditionFailed);
         }
-        Err(AppError::Conflict(Conflict::ConcurrentUpdate))
+        let now = self.ports.clock.now();
+        let outcome = current.apply(patch, now).map_err(|error| match error {
+            PatchError::Invalid(violations) => AppError::Invalid(violations),
+            PatchError::Lifecycle(lifecycle) => AppError::Conflict(lifecycle.into()),
+        })?;
+        if !outcome.changed() {
+            return Ok(outcome.instance);
+        }
+        let records: Vec<_> = outcome
+            .events
+            .into_iter()
+            .map(|event| EventRecord {
+                event,
+                actor: Some(who.key_id.clone()),
+                occurred_at: now,
+            })
+            .collect();
+        match locked.save(&outcome.instance, &records) {
+            Ok(()) => Ok(outcome.instance),
+            Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
+                outcome.instance.slug().to_string(),
+            ))),
+            Err(other) => Err(other.into()),
+        }
     }
 
     pub fn delete_instance(&self, who: &Principal, id: &InstanceId) -> Result<(), AppError> {

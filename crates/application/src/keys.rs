@@ -5,7 +5,8 @@ use domain::{ApiKey, ApiKeyId, Grant, Scope, Timestamp, Violation, Violations, W
 use ports::{Page, StoreError};
 
 use crate::auth::generate_key;
-use crate::{ApiKeySecret, AppError, Application, Conflict, Principal};
+use crate::idempotency::answered;
+use crate::{ApiKeySecret, AppError, Application, Conflict, Idempotent, Principal};
 
 /// A key to mint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,14 @@ impl Application {
     /// Mints a key (trusted: the operator's command line); the secret is returned here and
     /// never again.
     pub fn create_key(&self, request: KeyRequest) -> Result<(ApiKey, ApiKeySecret), AppError> {
+        self.mint_key(request, None)
+    }
+
+    fn mint_key(
+        &self,
+        request: KeyRequest,
+        idempotent: Option<Idempotent<'_, ApiKey>>,
+    ) -> Result<(ApiKey, ApiKeySecret), AppError> {
         let now = self.ports.clock.now();
         if request.expires_at.is_some_and(|expiry| expiry <= now) {
             let violation = Violation::new(
@@ -47,11 +56,18 @@ impl Application {
                 created_at: now,
                 last_used_at: None,
             };
-            match self.ports.keys.insert(&key, &secret_hash) {
+            // What a replay shows: the record, never the secret (which is not kept).
+            let answer = self.answer_of(idempotent, &key)?;
+            match self.ports.keys.insert(&key, &secret_hash, answer.as_ref()) {
                 Ok(()) => return Ok((key, secret)),
                 Err(StoreError::Duplicate) => continue,
                 Err(StoreError::NotFound) => return Err(AppError::NotFound("workspace")),
-                Err(other) => return Err(other.into()),
+                Err(other) => {
+                    return Err(match idempotent {
+                        Some(idempotent) => answered(idempotent.key, other),
+                        None => other.into(),
+                    });
+                }
             }
         }
         Err(AppError::Conflict(Conflict::AlreadyExists("key")))
@@ -66,6 +82,7 @@ impl Application {
         name: Option<String>,
         grant: Grant,
         expires_at: Option<Timestamp>,
+        idempotent: Option<Idempotent<'_, ApiKey>>,
     ) -> Result<(ApiKey, ApiKeySecret), AppError> {
         who.require(Scope::ApiKeysManage)?;
         if !who.grant.covers(&grant) {
@@ -89,12 +106,15 @@ impl Application {
             }
             violations.into_result(()).map_err(AppError::Invalid)?;
         }
-        self.create_key(KeyRequest {
-            workspace_id: who.workspace_id.clone(),
-            name,
-            grant,
-            expires_at,
-        })
+        self.mint_key(
+            KeyRequest {
+                workspace_id: who.workspace_id.clone(),
+                name,
+                grant,
+                expires_at,
+            },
+            idempotent,
+        )
     }
 
     /// The keys of the caller's workspace that the caller covers, newest first. A page may

@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use auth::{ApiKeySecret, KeyCacheSettings};
 pub use enrollments::EligibilityCheck;
 pub use error::{AppError, Conflict};
+pub use idempotency::{IdempotencyKey, Idempotent, Respond};
 pub use instances::ListRequest;
 pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
@@ -28,8 +29,8 @@ pub use system::{CuidGenerator, SystemClock};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
-    EnrollmentCursor, EventRecord, IdempotencyClaim, InstanceCursor, InstanceFilter, Page,
-    StoredEvent, StoredResponse,
+    EnrollmentCursor, EventRecord, InstanceCursor, InstanceFilter, Page, StoredEvent,
+    StoredResponse,
 };
 
 use auth::Authenticator;

@@ -14,9 +14,9 @@ use serde_json::json;
 use time::Duration;
 
 use crate::{
-    EnrollmentCursor, EnrollmentStore, EventRecord, IdempotencyClaim, IdempotencyStore,
-    InstanceCursor, InstanceFilter, InstanceStore, KeyCredentials, KeyStore, ProgramCatalog,
-    SecretHash, StoreError, StoredResponse, WorkspaceDirectory,
+    EnrollmentCursor, EnrollmentStore, EventRecord, IdempotencyRecord, IdempotencyStore,
+    IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceStore, KeyCredentials, KeyStore,
+    ProgramCatalog, SecretHash, StoreError, StoredResponse, WorkspaceDirectory,
 };
 
 /// Everything a storage adapter implements.
@@ -42,8 +42,10 @@ macro_rules! storage_contract_tests {
         $crate::storage_contract_tests!(@cases $fresh, [
             instances_round_trip_every_field,
             slugs_are_unique_per_workspace,
-            stale_versions_conflict_and_write_nothing,
-            updates_of_missing_instances_are_not_found,
+            changes_through_a_lock_are_saved_with_their_events,
+            a_dropped_lock_writes_nothing,
+            concurrent_changes_under_locks_are_never_lost,
+            missing_instances_cannot_be_locked_or_deleted,
             a_taken_slug_cannot_be_updated_into,
             deletes_remove_instances_and_their_history,
             workspaces_are_isolated,
@@ -55,9 +57,10 @@ macro_rules! storage_contract_tests {
             workspaces_are_unique,
             keys_are_found_revoked_and_listed,
             key_use_is_recorded_at_most_once_a_minute,
-            idempotency_claims_replays_and_expires,
+            answers_are_kept_with_their_change_or_not_at_all,
+            answers_expire_and_are_replaced,
             enrollments_round_trip_and_list_newest_first,
-            enrollment_updates_check_the_version,
+            enrollments_change_under_a_lock,
             enrollments_are_counted_by_status,
             an_instance_with_enrollments_cannot_be_deleted,
             enrollments_need_their_instance_and_stay_in_their_workspace,
@@ -141,7 +144,7 @@ fn created(instance: &ProgramInstance) -> EventRecord {
 }
 
 fn store_instance(store: &dyn Storage, instance: &ProgramInstance) {
-    InstanceStore::insert(store, instance, &created(instance)).unwrap();
+    InstanceStore::insert(store, instance, &created(instance), None).unwrap();
 }
 
 /// Two workspaces and a public program: the usual stage.
@@ -198,7 +201,7 @@ pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
     );
     let twin = instance_with(&a, &program, 2, named("Same name"), now);
     assert!(matches!(
-        InstanceStore::insert(store, &twin, &created(&twin)),
+        InstanceStore::insert(store, &twin, &created(&twin), None),
         Err(StoreError::SlugTaken)
     ));
     assert_eq!(
@@ -212,7 +215,27 @@ pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
     );
 }
 
-pub fn stale_versions_conflict_and_write_nothing(store: &dyn Storage) {
+/// The events of a patch outcome, as the application records them.
+fn records(outcome: &domain::PatchOutcome, when: Timestamp) -> Vec<EventRecord> {
+    outcome
+        .events
+        .iter()
+        .map(|event| EventRecord {
+            event: event.clone(),
+            actor: None,
+            occurred_at: when,
+        })
+        .collect()
+}
+
+fn renamed(name: &str) -> InstancePatch {
+    InstancePatch {
+        name: Some(Name::parse(name).unwrap()),
+        ..InstancePatch::default()
+    }
+}
+
+pub fn changes_through_a_lock_are_saved_with_their_events(store: &dyn Storage) {
     let (a, _, program) = stage(store);
     let original = instance_with(
         &a,
@@ -222,33 +245,17 @@ pub fn stale_versions_conflict_and_write_nothing(store: &dyn Storage) {
         at("2026-01-01T00:00:00Z"),
     );
     store_instance(store, &original);
-    let patch = |name: &str| InstancePatch {
-        name: Some(Name::parse(name).unwrap()),
-        ..InstancePatch::default()
-    };
-    let first = original
-        .apply(patch("First"), at("2026-01-02T00:00:00Z"))
+    let locked = store.lock(&a, original.id()).unwrap().unwrap();
+    assert_eq!(locked.current(), &original);
+    let when = at("2026-01-02T00:00:00Z");
+    let outcome = locked.current().apply(renamed("First"), when).unwrap();
+    locked
+        .save(&outcome.instance, &records(&outcome, when))
         .unwrap();
-    let records: Vec<_> = first
-        .events
-        .iter()
-        .map(|event| EventRecord {
-            event: event.clone(),
-            actor: None,
-            occurred_at: at("2026-01-02T00:00:00Z"),
-        })
-        .collect();
-    store.update(&first.instance, 1, &records).unwrap();
-    let stale = original
-        .apply(patch("Second"), at("2026-01-03T00:00:00Z"))
-        .unwrap();
-    assert!(matches!(
-        store.update(&stale.instance, 1, &records),
-        Err(StoreError::VersionConflict)
-    ));
     let stored = InstanceStore::get(store, &a, original.id())
         .unwrap()
         .unwrap();
+    assert_eq!(stored, outcome.instance);
     assert_eq!((stored.name().as_str(), stored.version()), ("First", 2));
     assert_eq!(
         store
@@ -256,18 +263,75 @@ pub fn stale_versions_conflict_and_write_nothing(store: &dyn Storage) {
             .unwrap()
             .items
             .len(),
-        2,
-        "no event of the refused update"
+        2
     );
 }
 
-pub fn updates_of_missing_instances_are_not_found(store: &dyn Storage) {
+pub fn a_dropped_lock_writes_nothing(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let original = instance_with(&a, &program, 1, named("Kept"), at("2026-01-01T00:00:00Z"));
+    store_instance(store, &original);
+    let locked = store.lock(&a, original.id()).unwrap().unwrap();
+    drop(locked);
+    let again = store.lock(&a, original.id()).unwrap().unwrap();
+    assert_eq!(again.current(), &original, "the first lock was released");
+    drop(again);
+    assert_eq!(
+        InstanceStore::get(store, &a, original.id()).unwrap(),
+        Some(original)
+    );
+}
+
+/// Writers that each read, change and save one instance under its lock: every change
+/// lands, in some order, none overwritten by another made from a stale read.
+pub fn concurrent_changes_under_locks_are_never_lost(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let original = instance_with(
+        &a,
+        &program,
+        1,
+        named("Counted"),
+        at("2026-01-01T00:00:00Z"),
+    );
+    store_instance(store, &original);
+    let (writers, rounds) = (6, 5);
+    std::thread::scope(|scope| {
+        for writer in 0..writers {
+            let (a, id) = (&a, original.id());
+            scope.spawn(move || {
+                for round in 0..rounds {
+                    let locked = store.lock(a, id).unwrap().unwrap();
+                    let count = locked
+                        .current()
+                        .metadata()
+                        .map_or(0, |m| m.to_json()["count"].as_i64().unwrap_or(0));
+                    let patch = InstancePatch {
+                        metadata: Some(
+                            json!({ "count": count + 1, format!("w{writer}r{round}"): true }),
+                        ),
+                        ..InstancePatch::default()
+                    };
+                    let when = at("2026-01-02T00:00:00Z");
+                    let outcome = locked.current().apply(patch, when).unwrap();
+                    locked
+                        .save(&outcome.instance, &records(&outcome, when))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let stored = InstanceStore::get(store, &a, original.id())
+        .unwrap()
+        .unwrap();
+    let total = writers * rounds;
+    assert_eq!(stored.metadata().unwrap().to_json()["count"], total);
+    assert_eq!(stored.version(), i64::from(total) + 1);
+}
+
+pub fn missing_instances_cannot_be_locked_or_deleted(store: &dyn Storage) {
     let (a, _, program) = stage(store);
     let ghost = instance_with(&a, &program, 1, named("Ghost"), at("2026-01-01T00:00:00Z"));
-    assert!(matches!(
-        store.update(&ghost, 1, &[]),
-        Err(StoreError::NotFound)
-    ));
+    assert!(store.lock(&a, ghost.id()).unwrap().is_none());
     assert!(matches!(
         store.delete(&a, ghost.id()),
         Err(StoreError::NotFound)
@@ -280,7 +344,9 @@ pub fn a_taken_slug_cannot_be_updated_into(store: &dyn Storage) {
     store_instance(store, &instance_with(&a, &program, 1, named("Taken"), now));
     let other = instance_with(&a, &program, 2, named("Other"), now);
     store_instance(store, &other);
-    let moved = other
+    let locked = store.lock(&a, other.id()).unwrap().unwrap();
+    let moved = locked
+        .current()
         .apply(
             InstancePatch {
                 slug: Some(Slug::parse("taken").unwrap()),
@@ -290,7 +356,7 @@ pub fn a_taken_slug_cannot_be_updated_into(store: &dyn Storage) {
         )
         .unwrap();
     assert!(matches!(
-        store.update(&moved.instance, 1, &[]),
+        locked.save(&moved.instance, &[]),
         Err(StoreError::SlugTaken)
     ));
     assert_eq!(
@@ -345,27 +411,10 @@ pub fn workspaces_are_isolated(store: &dyn Storage) {
             .items
             .is_empty()
     );
-    let mut foreign = mine
-        .clone()
-        .apply(
-            InstancePatch {
-                name: Some(Name::parse("Hijacked").unwrap()),
-                ..InstancePatch::default()
-            },
-            at("2026-01-02T00:00:00Z"),
-        )
-        .unwrap()
-        .instance;
-    // The same id under another workspace is another row altogether.
-    foreign = ProgramInstance::from_parts(domain::InstanceParts {
-        workspace_id: b.clone(),
-        ..parts_of(&foreign)
-    })
-    .unwrap();
-    assert!(matches!(
-        store.update(&foreign, 1, &[]),
-        Err(StoreError::NotFound)
-    ));
+    assert!(
+        store.lock(&b, mine.id()).unwrap().is_none(),
+        "another workspace's instance cannot be locked, so not changed"
+    );
     assert_eq!(
         InstanceStore::get(store, &a, mine.id())
             .unwrap()
@@ -374,28 +423,6 @@ pub fn workspaces_are_isolated(store: &dyn Storage) {
             .as_str(),
         "Mine"
     );
-}
-
-fn parts_of(instance: &ProgramInstance) -> domain::InstanceParts {
-    domain::InstanceParts {
-        id: instance.id().clone(),
-        program_id: instance.program_id().clone(),
-        workspace_id: instance.workspace_id().clone(),
-        name: instance.name().clone(),
-        description: instance.description().cloned(),
-        slug: instance.slug().clone(),
-        logo_url: instance.logo_url().cloned(),
-        eligibility_criteria: instance.eligibility_criteria().cloned(),
-        custom_terms: instance.custom_terms().cloned(),
-        form_config: instance.form_config().cloned(),
-        start_date: instance.schedule().start(),
-        end_date: instance.schedule().end(),
-        status: instance.status(),
-        metadata: instance.metadata().cloned(),
-        version: instance.version(),
-        created_at: instance.created_at(),
-        updated_at: instance.updated_at(),
-    }
 }
 
 pub fn lists_are_newest_first_in_keyset_pages(store: &dyn Storage) {
@@ -602,7 +629,9 @@ pub fn events_are_appended_in_order(store: &dyn Storage) {
         .enumerate()
     {
         let when = at(&format!("2026-01-0{}T00:00:00Z", step + 2));
-        let outcome = current
+        let locked = store.lock(&a, current.id()).unwrap().unwrap();
+        let outcome = locked
+            .current()
             .apply(
                 InstancePatch {
                     status: Some(status),
@@ -620,9 +649,7 @@ pub fn events_are_appended_in_order(store: &dyn Storage) {
                 occurred_at: when,
             })
             .collect();
-        store
-            .update(&outcome.instance, current.version(), &records)
-            .unwrap();
+        locked.save(&outcome.instance, &records).unwrap();
         current = outcome.instance;
     }
     let all = store.events(&a, current.id(), None, 10).unwrap();
@@ -767,7 +794,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
         .map(|n| key(&a, n, &format!("2026-01-0{n}T00:00:00Z")))
         .collect();
     for (n, stored) in (1..).zip(&keys) {
-        KeyStore::insert(store, stored, &hash_of(n)).unwrap();
+        KeyStore::insert(store, stored, &hash_of(n), None).unwrap();
     }
     assert_eq!(
         store.credentials(&keys[0].prefix).unwrap(),
@@ -784,7 +811,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
         ..keys[0].clone()
     };
     assert!(matches!(
-        KeyStore::insert(store, &clash, &hash_of(9)),
+        KeyStore::insert(store, &clash, &hash_of(9), None),
         Err(StoreError::Duplicate)
     ));
     let orphan = key(
@@ -793,7 +820,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
         "2026-01-01T00:00:00Z",
     );
     assert!(matches!(
-        KeyStore::insert(store, &orphan, &hash_of(8)),
+        KeyStore::insert(store, &orphan, &hash_of(8), None),
         Err(StoreError::NotFound)
     ));
 
@@ -842,7 +869,7 @@ pub fn keys_are_found_revoked_and_listed(store: &dyn Storage) {
 pub fn key_use_is_recorded_at_most_once_a_minute(store: &dyn Storage) {
     let (a, _, _) = stage(store);
     let stored = key(&a, 2, "2026-01-01T00:00:00Z");
-    KeyStore::insert(store, &stored, &hash_of(2)).unwrap();
+    KeyStore::insert(store, &stored, &hash_of(2), None).unwrap();
     let last_used = || store.find(&a, &stored.id).unwrap().unwrap().last_used_at;
     store.touch(&stored.id, at("2026-01-01T10:00:00Z")).unwrap();
     assert_eq!(last_used(), Some(at("2026-01-01T10:00:00Z")));
@@ -862,74 +889,118 @@ pub fn key_use_is_recorded_at_most_once_a_minute(store: &dyn Storage) {
         .unwrap();
 }
 
-pub fn idempotency_claims_replays_and_expires(store: &dyn Storage) {
-    let (a, b, _) = stage(store);
-    let (lease, retention) = (Duration::minutes(1), Duration::hours(24));
+fn answer(key: &str, fingerprint: &str, status: u16, when: Timestamp) -> IdempotentAnswer {
+    IdempotentAnswer {
+        key: key.into(),
+        record: IdempotencyRecord {
+            fingerprint: fingerprint.into(),
+            response: StoredResponse {
+                status,
+                body: format!("{{\"answer\":\"{key} {status}\"}}"),
+                headers: vec![("location".into(), format!("/{key}"))],
+            },
+        },
+        answered_at: when,
+        replaces_before: when.checked_add(Duration::hours(-24)).unwrap(),
+    }
+}
+
+pub fn answers_are_kept_with_their_change_or_not_at_all(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
     let now = at("2026-01-01T00:00:00Z");
-    let claim = |ws: &WorkspaceId, key: &str, print: &str, when: Timestamp| {
-        store.claim(ws, key, print, when, lease, retention).unwrap()
-    };
-    assert_eq!(claim(&a, "k1", "f1", now), IdempotencyClaim::Claimed);
-    assert_eq!(claim(&a, "k1", "f1", now), IdempotencyClaim::InProgress);
-    assert_eq!(claim(&a, "k1", "other", now), IdempotencyClaim::Mismatch);
+    let first = instance_with(&a, &program, 1, named("Once"), now);
+    let kept = answer("k1", "f1", 201, now);
+    InstanceStore::insert(store, &first, &created(&first), Some(&kept)).unwrap();
     assert_eq!(
-        claim(&b, "k1", "f1", now),
-        IdempotencyClaim::Claimed,
-        "per workspace"
+        store.answer(&a, "k1", at("2025-12-31T00:00:00Z")).unwrap(),
+        Some(kept.record.clone())
+    );
+    assert_eq!(store.answer(&b, "k1", now).unwrap(), None, "per workspace");
+
+    let twin = instance_with(&a, &program, 2, named("Twice"), now);
+    match InstanceStore::insert(
+        store,
+        &twin,
+        &created(&twin),
+        Some(&answer("k1", "f1", 201, now)),
+    ) {
+        Err(StoreError::KeyAnswered(record)) => assert_eq!(record, kept.record),
+        other => panic!("expected the kept answer, got {other:?}"),
+    }
+    assert_eq!(
+        InstanceStore::get(store, &a, twin.id()).unwrap(),
+        None,
+        "the change of an answered key is not written"
     );
 
-    let response = StoredResponse {
-        status: 201,
-        body: "{\"id\":\"x\"}".into(),
-        headers: vec![("location".into(), "/x".into())],
-    };
-    store.complete(&a, "k1", &response).unwrap();
-    assert_eq!(
-        claim(
-            &a,
-            "k1",
-            "f1",
-            now.checked_add(Duration::hours(23)).unwrap()
+    let refused = instance_with(&a, &program, 3, named("Once"), now);
+    assert!(matches!(
+        InstanceStore::insert(
+            store,
+            &refused,
+            &created(&refused),
+            Some(&answer("k2", "f2", 201, now))
         ),
-        IdempotencyClaim::Replay(response)
+        Err(StoreError::SlugTaken)
+    ));
+    assert_eq!(
+        store.answer(&a, "k2", now).unwrap(),
+        None,
+        "no answer is kept without its change"
     );
+
+    let alone = answer("k2", "f2", 409, now);
+    store.keep_answer(&a, &alone).unwrap();
     assert_eq!(
-        claim(
-            &a,
-            "k1",
-            "f1",
-            now.checked_add(Duration::hours(25)).unwrap()
+        store.answer(&a, "k2", now).unwrap(),
+        Some(alone.record.clone())
+    );
+    assert!(matches!(
+        store.keep_answer(&a, &answer("k2", "f3", 422, now)),
+        Err(StoreError::KeyAnswered(record)) if record == alone.record
+    ));
+
+    let instance = enrolling_instance(store, &b, &program, 4);
+    let enrollment = enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z");
+    let kept = answer("k3", "f3", 201, now);
+    store.insert_enrollment(&enrollment, Some(&kept)).unwrap();
+    assert_eq!(store.answer(&b, "k3", now).unwrap(), Some(kept.record));
+    let key = key(&b, 5, "2026-01-01T00:00:00Z");
+    assert!(matches!(
+        KeyStore::insert(
+            store,
+            &key,
+            &hash_of(5),
+            Some(&answer("k3", "f3", 201, now))
         ),
-        IdempotencyClaim::Claimed,
+        Err(StoreError::KeyAnswered(_))
+    ));
+    assert_eq!(store.find(&b, &key.id).unwrap(), None);
+}
+
+pub fn answers_expire_and_are_replaced(store: &dyn Storage) {
+    let (a, _, _) = stage(store);
+    let day_one = at("2026-01-01T00:00:00Z");
+    let old = answer("k", "f", 201, day_one);
+    store.keep_answer(&a, &old).unwrap();
+    let within = day_one.checked_add(Duration::hours(23)).unwrap();
+    assert_eq!(
+        store
+            .answer(&a, "k", within.checked_add(Duration::hours(-24)).unwrap())
+            .unwrap(),
+        Some(old.record)
+    );
+    let later = day_one.checked_add(Duration::hours(25)).unwrap();
+    assert_eq!(
+        store
+            .answer(&a, "k", later.checked_add(Duration::hours(-24)).unwrap())
+            .unwrap(),
+        None,
         "expired after the retention"
     );
-
-    assert_eq!(claim(&a, "k2", "f2", now), IdempotencyClaim::Claimed);
-    store.release(&a, "k2").unwrap();
-    assert_eq!(
-        claim(&a, "k2", "f2", now),
-        IdempotencyClaim::Claimed,
-        "released"
-    );
-    assert_eq!(
-        claim(
-            &a,
-            "k2",
-            "f2",
-            now.checked_add(Duration::seconds(30)).unwrap()
-        ),
-        IdempotencyClaim::InProgress
-    );
-    assert_eq!(
-        claim(
-            &a,
-            "k2",
-            "f2",
-            now.checked_add(Duration::seconds(61)).unwrap()
-        ),
-        IdempotencyClaim::Claimed,
-        "an abandoned claim is taken over"
-    );
+    let new = answer("k", "other", 422, later);
+    store.keep_answer(&a, &new).unwrap();
+    assert_eq!(store.answer(&a, "k", day_one).unwrap(), Some(new.record));
 }
 
 fn enrollment_id(n: u32) -> domain::EnrollmentId {
@@ -998,7 +1069,7 @@ pub fn enrollments_round_trip_and_list_newest_first(store: &dyn Storage) {
     for (n, stamp) in stamps.iter().enumerate() {
         let n = u32::try_from(n).unwrap();
         let enrollment = enroll(&instance, n, if n == 2 { "CA" } else { "NY" }, stamp);
-        store.insert_enrollment(&enrollment).unwrap();
+        store.insert_enrollment(&enrollment, None).unwrap();
         stored.push(enrollment);
     }
     assert_eq!(
@@ -1055,11 +1126,13 @@ pub fn enrollments_round_trip_and_list_newest_first(store: &dyn Storage) {
     );
 }
 
-pub fn enrollment_updates_check_the_version(store: &dyn Storage) {
-    let (a, _, program) = stage(store);
+pub fn enrollments_change_under_a_lock(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
     let instance = enrolling_instance(store, &a, &program, 1);
     let submitted = enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z");
-    store.insert_enrollment(&submitted).unwrap();
+    store.insert_enrollment(&submitted, None).unwrap();
+    let locked = store.lock_enrollment(&a, &submitted.id).unwrap().unwrap();
+    assert_eq!(locked.current(), &submitted);
     let approved = submitted
         .transition_to(
             domain::EnrollmentStatus::Approved,
@@ -1068,25 +1141,17 @@ pub fn enrollment_updates_check_the_version(store: &dyn Storage) {
         )
         .unwrap()
         .unwrap();
-    store.update_enrollment(&approved, 1).unwrap();
-    let rejected = submitted
-        .transition_to(
-            domain::EnrollmentStatus::Rejected,
-            None,
-            at("2026-02-03T00:00:00Z"),
-        )
-        .unwrap()
-        .unwrap();
-    assert!(matches!(
-        store.update_enrollment(&rejected, 1),
-        Err(StoreError::VersionConflict)
-    ));
+    locked.save(&approved).unwrap();
+    assert_eq!(
+        store.enrollment(&a, &submitted.id).unwrap(),
+        Some(approved.clone())
+    );
+    let dropped = store.lock_enrollment(&a, &submitted.id).unwrap().unwrap();
+    drop(dropped);
     assert_eq!(store.enrollment(&a, &submitted.id).unwrap(), Some(approved));
+    assert!(store.lock_enrollment(&b, &submitted.id).unwrap().is_none());
     let ghost = enroll(&instance, 9, "NY", "2026-02-01T00:00:00Z");
-    assert!(matches!(
-        store.update_enrollment(&ghost, 1),
-        Err(StoreError::NotFound)
-    ));
+    assert!(store.lock_enrollment(&a, &ghost.id).unwrap().is_none());
 }
 
 pub fn enrollments_are_counted_by_status(store: &dyn Storage) {
@@ -1095,11 +1160,11 @@ pub fn enrollments_are_counted_by_status(store: &dyn Storage) {
     let other = enrolling_instance(store, &a, &program, 2);
     for (n, region) in [(1, "NY"), (2, "NY"), (3, "CA")] {
         store
-            .insert_enrollment(&enroll(&instance, n, region, "2026-02-01T00:00:00Z"))
+            .insert_enrollment(&enroll(&instance, n, region, "2026-02-01T00:00:00Z"), None)
             .unwrap();
     }
     store
-        .insert_enrollment(&enroll(&other, 4, "NY", "2026-02-01T00:00:00Z"))
+        .insert_enrollment(&enroll(&other, 4, "NY", "2026-02-01T00:00:00Z"), None)
         .unwrap();
     let mut counts = store.count_enrollments(&a, instance.id()).unwrap();
     counts.sort();
@@ -1118,7 +1183,7 @@ pub fn an_instance_with_enrollments_cannot_be_deleted(store: &dyn Storage) {
     let (a, _, program) = stage(store);
     let instance = enrolling_instance(store, &a, &program, 1);
     store
-        .insert_enrollment(&enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z"))
+        .insert_enrollment(&enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z"), None)
         .unwrap();
     assert!(matches!(
         store.delete(&a, instance.id()),
@@ -1145,7 +1210,7 @@ pub fn enrollments_need_their_instance_and_stay_in_their_workspace(store: &dyn S
     let (a, b, program) = stage(store);
     let instance = enrolling_instance(store, &a, &program, 1);
     let enrollment = enroll(&instance, 1, "NY", "2026-02-01T00:00:00Z");
-    store.insert_enrollment(&enrollment).unwrap();
+    store.insert_enrollment(&enrollment, None).unwrap();
     assert_eq!(store.enrollment(&b, &enrollment.id).unwrap(), None);
     assert!(
         store
@@ -1163,7 +1228,7 @@ pub fn enrollments_need_their_instance_and_stay_in_their_workspace(store: &dyn S
     let unsaved = enrolling(&a, &program, 7);
     let orphan = enroll(&unsaved, 2, "NY", "2026-02-01T00:00:00Z");
     assert!(matches!(
-        store.insert_enrollment(&orphan),
+        store.insert_enrollment(&orphan, None),
         Err(StoreError::NotFound)
     ));
 }

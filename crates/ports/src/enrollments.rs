@@ -1,6 +1,6 @@
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, Timestamp, WorkspaceId};
 
-use crate::{Page, StoreError};
+use crate::{IdempotentAnswer, Page, StoreError};
 
 /// A position in the newest-first order of enrollments: strictly after this.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,11 +9,28 @@ pub struct EnrollmentCursor {
     pub id: EnrollmentId,
 }
 
+/// An enrollment locked for a change, inside one write transaction: no other writer changes
+/// it until `save` commits or the lock is dropped, which rolls back and writes nothing.
+pub trait LockedEnrollment {
+    fn current(&self) -> &Enrollment;
+
+    /// Writes `next`, then commits.
+    fn save(self: Box<Self>, next: &Enrollment) -> Result<(), StoreError>;
+}
+
 /// Enrollments, always addressed within one workspace.
 pub trait EnrollmentStore: Send + Sync {
+    /// Stores a new enrollment and, when given, the idempotent answer that goes with it,
+    /// atomically.
+    ///
     /// # Errors
-    /// MUST return `NotFound` when the enrollment's instance does not exist in its workspace.
-    fn insert_enrollment(&self, enrollment: &Enrollment) -> Result<(), StoreError>;
+    /// MUST return `NotFound` when the enrollment's instance does not exist in its workspace;
+    /// see `IdempotencyStore` for the answer's errors.
+    fn insert_enrollment(
+        &self,
+        enrollment: &Enrollment,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
 
     fn enrollment(
         &self,
@@ -32,16 +49,13 @@ pub trait EnrollmentStore: Send + Sync {
         limit: usize,
     ) -> Result<Page<Enrollment>, StoreError>;
 
-    /// Replaces the stored enrollment, which must be at `expected_version`.
-    ///
-    /// # Errors
-    /// MUST return `VersionConflict` when the stored version differs (nothing written) and
-    /// `NotFound` when it is gone.
-    fn update_enrollment(
-        &self,
-        enrollment: &Enrollment,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
+    /// Locks the enrollment for a change; `None` when there is no such enrollment in the
+    /// workspace.
+    fn lock_enrollment<'s>(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &EnrollmentId,
+    ) -> Result<Option<Box<dyn LockedEnrollment + 's>>, StoreError>;
 
     /// How many enrollments the instance has in each status, counted by the store in one
     /// query; statuses with none are absent.

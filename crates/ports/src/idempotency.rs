@@ -1,5 +1,4 @@
 use domain::{Timestamp, WorkspaceId};
-use time::Duration;
 
 use crate::StoreError;
 
@@ -12,42 +11,45 @@ pub struct StoredResponse {
     pub headers: Vec<(String, String)>,
 }
 
-/// What a request with an `Idempotency-Key` may do.
+/// What the first request with an idempotency key was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// This request owns the key: run it, then `complete` or `release`.
-    Claimed,
-    /// The key's first request finished with this response.
-    Replay(StoredResponse),
-    /// The key's first request is still running.
-    InProgress,
-    /// The key was used for a different request.
-    Mismatch,
+pub struct IdempotencyRecord {
+    /// What makes a retry the same request.
+    pub fingerprint: String,
+    pub response: StoredResponse,
 }
 
-/// Idempotency records, shared by every server process on the database.
+/// An answer to keep for an idempotency key: written in the same transaction as the change
+/// it answers, or alone for a request that changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    pub key: String,
+    pub record: IdempotencyRecord,
+    pub answered_at: Timestamp,
+    /// An answer to the same key kept before this instant has expired, and is replaced.
+    pub replaces_before: Timestamp,
+}
+
+/// Idempotency answers, shared by every server process on the database.
+///
+/// Every write that takes an `IdempotentAnswer` (here and in the other stores) MUST write the
+/// answer in the same transaction as its change, or neither, and MUST return
+/// `KeyAnswered` (writing nothing) when the key has a live answer, and `KeyBusy` when another
+/// transaction is writing an answer for the same key (where the store can tell; otherwise it
+/// waits for it).
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` for a request with this fingerprint, atomically across processes.
-    /// A record older than `retention`, or a claim never completed within `lease`, is
-    /// forgotten first.
-    fn claim(
+    /// The answer kept for `key` in the workspace, unless it was kept before `not_before`.
+    fn answer(
         &self,
         workspace: &WorkspaceId,
         key: &str,
-        fingerprint: &str,
-        now: Timestamp,
-        lease: Duration,
-        retention: Duration,
-    ) -> Result<IdempotencyClaim, StoreError>;
+        not_before: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
 
-    /// Stores the response of a claimed key.
-    fn complete(
+    /// Keeps the answer to a request that changed nothing (a refusal, a computation).
+    fn keep_answer(
         &self,
         workspace: &WorkspaceId,
-        key: &str,
-        response: &StoredResponse,
+        answer: &IdempotentAnswer,
     ) -> Result<(), StoreError>;
-
-    /// Gives a claimed key up, so that a retry runs again (e.g. after a server fault).
-    fn release(&self, workspace: &WorkspaceId, key: &str) -> Result<(), StoreError>;
 }

@@ -2,7 +2,7 @@ use domain::{
     ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId,
 };
 
-use crate::StoreError;
+use crate::{IdempotentAnswer, StoreError};
 
 /// An event as it is written: what happened, who did it, when.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,14 +49,36 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
+/// An instance locked for a change, inside one write transaction: no other writer changes
+/// it until `save` commits or the lock is dropped, which rolls back and writes nothing.
+pub trait LockedInstance {
+    fn current(&self) -> &ProgramInstance;
+
+    /// Writes `next` and appends `events`, then commits.
+    ///
+    /// # Errors
+    /// MUST return `SlugTaken` when the new slug is used (nothing written).
+    fn save(
+        self: Box<Self>,
+        next: &ProgramInstance,
+        events: &[EventRecord],
+    ) -> Result<(), StoreError>;
+}
+
 /// Program instances, always addressed within one workspace.
 pub trait InstanceStore: Send + Sync {
-    /// Stores a new instance with its creation event, atomically.
+    /// Stores a new instance with its creation event and, when given, the idempotent answer
+    /// that goes with it, atomically.
     ///
     /// # Errors
     /// MUST return `SlugTaken` when the workspace has an instance with the same slug, and
-    /// store nothing then.
-    fn insert(&self, instance: &ProgramInstance, event: &EventRecord) -> Result<(), StoreError>;
+    /// store nothing then; see `IdempotencyStore` for the answer's errors.
+    fn insert(
+        &self,
+        instance: &ProgramInstance,
+        event: &EventRecord,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
 
     /// The instance with this id in this workspace; `None` for an id of another workspace.
     fn get(
@@ -65,18 +87,13 @@ pub trait InstanceStore: Send + Sync {
         id: &InstanceId,
     ) -> Result<Option<ProgramInstance>, StoreError>;
 
-    /// Replaces the stored instance, which must be at `expected_version`, and appends the
-    /// events, atomically.
-    ///
-    /// # Errors
-    /// MUST return `VersionConflict` when the stored version differs (nothing written),
-    /// `NotFound` when the instance is gone, `SlugTaken` when the new slug is used.
-    fn update(
-        &self,
-        instance: &ProgramInstance,
-        expected_version: i64,
-        events: &[EventRecord],
-    ) -> Result<(), StoreError>;
+    /// Locks the instance for a change; `None` when there is no such instance in the
+    /// workspace. Concurrent changes of one instance thus apply one after another.
+    fn lock<'s>(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<Box<dyn LockedInstance + 's>>, StoreError>;
 
     /// Deletes the instance and its history.
     ///

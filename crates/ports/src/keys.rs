@@ -2,7 +2,7 @@ use std::fmt;
 
 use domain::{ApiKey, ApiKeyId, Timestamp, WorkspaceId};
 
-use crate::{Page, StoreError};
+use crate::{IdempotentAnswer, Page, StoreError};
 
 /// The PHC string of the argon2id hash of a key's secret. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -23,10 +23,17 @@ pub struct KeyCredentials {
 
 /// API keys.
 pub trait KeyStore: Send + Sync {
+    /// Stores a key and, when given, the idempotent answer that goes with it, atomically.
+    ///
     /// # Errors
     /// MUST return `Duplicate` when the id or prefix is taken, `NotFound` when the
-    /// workspace does not exist.
-    fn insert(&self, key: &ApiKey, secret_hash: &SecretHash) -> Result<(), StoreError>;
+    /// workspace does not exist; see `IdempotencyStore` for the answer's errors.
+    fn insert(
+        &self,
+        key: &ApiKey,
+        secret_hash: &SecretHash,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError>;
 
     /// The key with this id in this workspace, revoked and expired ones included.
     fn find(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError>;

@@ -15,11 +15,11 @@ mod keys;
 mod system;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
-pub use enrollments::{EnrollmentCursor, EnrollmentStore};
+pub use enrollments::{EnrollmentCursor, EnrollmentStore, LockedEnrollment};
 pub use error::StoreError;
-pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoredResponse};
 pub use instances::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoredEvent,
+    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page, StoredEvent,
 };
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
 pub use system::{Clock, IdGenerator};

@@ -52,7 +52,16 @@ pub struct Settings {
     pub database: DatabaseUrl,
     pub workers: usize,
     pub pool_size: u32,
+    /// How long a request waits for a pooled connection before it answers 503.
     pub pool_timeout: StdDuration,
+    /// PostgreSQL's `statement_timeout` on every connection.
+    pub statement_timeout: StdDuration,
+    /// PostgreSQL's `lock_timeout` on every connection.
+    pub lock_timeout: StdDuration,
+    /// After SIGTERM or SIGINT: how long the server keeps serving (with `Connection: close`,
+    /// and `/readyz` answering 503) before it stops taking requests and finishes those in
+    /// flight.
+    pub shutdown_drain: StdDuration,
     pub key_cache: KeyCacheSettings,
     pub auth_failures: FailureLimits,
 }
@@ -83,8 +92,17 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+fn millis(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<StdDuration, ConfigError> {
+    number(env, name, "a number of milliseconds", default).map(StdDuration::from_millis)
+}
+
 impl Settings {
-    /// Reads `DATABASE_URL`, `WORKERS`, `DB_POOL_SIZE`, `DB_POOL_TIMEOUT_SECS`,
+    /// Reads `DATABASE_URL`, `WORKERS`, `DB_POOL_SIZE`, `DB_POOL_TIMEOUT_MS`,
+    /// `DB_STATEMENT_TIMEOUT_MS`, `DB_LOCK_TIMEOUT_MS`, `SHUTDOWN_DRAIN_MS`,
     /// `KEY_CACHE_TTL_SECS`, `AUTH_FAILURE_BURST` and `AUTH_FAILURE_REFILL_PER_SEC` through
     /// `env`.
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -102,12 +120,10 @@ impl Settings {
                 default_pool_size(cores),
             )?
             .max(1),
-            pool_timeout: StdDuration::from_secs(number(
-                &env,
-                "DB_POOL_TIMEOUT_SECS",
-                "a number of seconds",
-                5,
-            )?),
+            pool_timeout: millis(&env, "DB_POOL_TIMEOUT_MS", 2_000)?,
+            statement_timeout: millis(&env, "DB_STATEMENT_TIMEOUT_MS", 5_000)?,
+            lock_timeout: millis(&env, "DB_LOCK_TIMEOUT_MS", 2_000)?,
+            shutdown_drain: millis(&env, "SHUTDOWN_DRAIN_MS", 2_000)?,
             key_cache: KeyCacheSettings {
                 ttl: Duration::seconds(i64::from(ttl)),
                 capacity: 10_000,

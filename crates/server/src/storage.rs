@@ -62,6 +62,8 @@ impl Storage {
                     url: url.clone(),
                     max_connections: settings.pool_size,
                     acquire_timeout: settings.pool_timeout,
+                    statement_timeout: settings.statement_timeout,
+                    lock_timeout: settings.lock_timeout,
                 };
                 let store = match adapter_postgres::connect(&pg) {
                     Ok(store) => store,

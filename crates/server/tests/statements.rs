@@ -78,9 +78,11 @@ async fn each_endpoint_sends_a_known_number_of_statements() {
         ("GET /programInstances", 1),
         // The catalog look-up, then BEGIN, the instance, its event, COMMIT.
         ("POST /programs/{slug}/instances", 5),
-        // The read, then BEGIN, the guarded update, the event, COMMIT.
+        // BEGIN, the locking read, the update, the event, COMMIT.
         ("PATCH /programInstances/{id}", 5),
-        ("PATCH /programInstances/{id} (no change)", 1),
+        // BEGIN, the locking read, ROLLBACK: whether a patch changes anything is known only
+        // once the instance is read, under its lock.
+        ("PATCH /programInstances/{id} (no change)", 3),
         ("GET /programs/{slug}", 1),
         ("DELETE /programInstances/{id}", 1),
     ];

@@ -4,9 +4,10 @@ use diesel::result::Error as DieselError;
 use domain::{Program, Slug, Visibility, Workspace, WorkspaceId};
 use ports::{ProgramCatalog, StoreError, WorkspaceDirectory};
 
-use crate::connection::{AnyConnection, Backend, SqlStore};
+use crate::connection::AnyConnection;
 use crate::rows::{ProgramRow, WorkspaceRow};
 use crate::schema::{program_shares, programs, workspaces};
+use crate::store::{Backend, SqlStore};
 
 /// Programs with the workspaces each private one is shared with (public ones need no
 /// look-up).
@@ -112,7 +113,7 @@ impl<B: Backend> ProgramCatalog for SqlStore<B> {
 impl<B: Backend> WorkspaceDirectory for SqlStore<B> {
     fn insert(&self, workspace: &Workspace) -> Result<(), StoreError> {
         let row = WorkspaceRow::from_domain(workspace);
-        self.write_statements(|conn| {
+        self.write_statement(|conn| {
             diesel::insert_into(workspaces::table)
                 .values(&row)
                 .execute(conn)?;

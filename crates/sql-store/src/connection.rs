@@ -1,12 +1,13 @@
-//! The one connection type, the pool, and what a backend supplies.
+//! The one connection type, the pool that keeps it healthy, and transactions on it.
 
-use std::error::Error;
-use std::sync::MutexGuard;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
-use diesel::result::{ConnectionResult, Error as DieselError};
-use diesel::{Connection, RunQueryDsl};
+use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use ports::StoreError;
 
 /// A connection to any supported engine. The queries of this crate are written once
@@ -26,22 +27,18 @@ impl std::fmt::Debug for AnyConnection {
     }
 }
 
-/// Runs `$body` on the engine's own connection, for what the connection over both engines
-/// lacks (`ON CONFLICT`, `RETURNING`, row locks); the body is compiled once per engine.
-macro_rules! on_engine {
-    ($conn:expr, |$inner:ident| $body:expr) => {
-        match $conn {
-            $crate::connection::AnyConnection::Postgres($inner) => $body,
-            $crate::connection::AnyConnection::Sqlite($inner) => $body,
-        }
-    };
-}
-pub(crate) use on_engine;
+/// How long after a connection was found lost the pool tests every connection it hands
+/// out: a lost connection rarely comes alone (a restart, a failover), and testing all of
+/// them for a while keeps the others from failing a request each.
+const SUSPICION: Duration = Duration::from_secs(10);
 
-/// Opens connections of one backend for the pool.
+/// Opens connections of one backend for the pool, and tests them while losses are recent.
 pub struct Connector {
     url: String,
     open: fn(&str) -> ConnectionResult<AnyConnection>,
+    started: Instant,
+    /// When a lost connection was last seen, in milliseconds since `started` (0: never).
+    last_loss: Arc<AtomicU64>,
 }
 
 impl Connector {
@@ -50,7 +47,24 @@ impl Connector {
         Self {
             url: url.into(),
             open,
+            started: Instant::now(),
+            last_loss: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    fn now_millis(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    fn suspicious(&self) -> bool {
+        let last = self.last_loss.load(Ordering::Relaxed);
+        last != 0 && self.now_millis().saturating_sub(last) < SUSPICION.as_millis() as u64
+    }
+
+    fn record_loss(&self) {
+        self.last_loss.store(self.now_millis(), Ordering::Relaxed);
     }
 }
 
@@ -69,16 +83,31 @@ impl ManageConnection for Connector {
         (self.open)(&self.url).map_err(r2d2::Error::ConnectionError)
     }
 
+    /// Free while no connection was lost lately; a round trip each while one was.
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+        if self.suspicious() {
+            conn.ping().map_err(r2d2::Error::QueryError)
+        } else {
+            Ok(())
+        }
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+        let broken = conn.is_broken();
+        if broken {
+            self.record_loss();
+        }
+        broken
     }
 }
 
 pub type Pool = r2d2::Pool<Connector>;
+
+/// The pool's builder, with what every backend's pool needs: connections tested on
+/// check-out, which costs nothing until a connection is found lost (see `Connector`).
+pub fn pool_builder() -> r2d2::Builder<Connector> {
+    Pool::builder().test_on_check_out(true)
+}
 
 /// Connection-pool gauges, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,29 +117,13 @@ pub struct PoolUsage {
     pub max: u32,
 }
 
-/// Why storage could not be opened or migrated.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("cannot open the database")]
-    Connect(#[source] Box<dyn Error + Send + Sync>),
-    #[error("migrations failed")]
-    Migrate(#[source] Box<dyn Error + Send + Sync>),
-}
-
-impl SetupError {
-    pub fn connect(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
-        SetupError::Connect(error.into())
-    }
-
-    pub fn migrate(error: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
-        SetupError::Migrate(error.into())
-    }
-}
-
 /// The error of a unit of work: a database failure, or a port error decided inside it.
 #[derive(Debug)]
 pub enum TxError {
     Database(DieselError),
+    /// The connection was lost before the work changed anything (its transaction could not
+    /// begin): running it again on another connection is safe.
+    LostBeforeStart(DieselError),
     Store(StoreError),
 }
 
@@ -126,144 +139,61 @@ impl From<StoreError> for TxError {
     }
 }
 
-/// What differs between engines, beside their column types.
-pub trait Backend: Send + Sync + 'static {
-    /// The statement that opens a write transaction.
-    const BEGIN: &'static str;
-
-    /// Where the engine has one writer at a time, this process's turn to write: writers
-    /// queue for it before they take a connection, instead of contending for the engine's
-    /// lock. `None` where writers need no turn.
-    fn writer_turn(&self) -> Option<MutexGuard<'_, ()>> {
-        None
-    }
-
-    /// The one translation of this engine's errors into port errors (unique violations into
-    /// `SlugTaken` or `Duplicate`, lost connections into `Unavailable`, …).
-    fn translate(&self, error: DieselError) -> StoreError;
-
-    /// Applies pending migrations; returns the versions applied.
-    fn migrate(&self, pool: &Pool) -> Result<Vec<String>, SetupError>;
-
-    /// Reverts every migration (for the migration round-trip test).
-    fn revert_all(&self, pool: &Pool) -> Result<(), SetupError>;
+/// Whether the database closed the connection (it restarted, or ended the session).
+pub(crate) fn is_lost(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager
+    )
 }
 
-/// Runs `work` in a transaction opened by `begin` (e.g. SQLite's `BEGIN IMMEDIATE`), with
-/// diesel's own commit and rollback.
+type Manager = <AnyConnection as Connection>::TransactionManager;
+
+/// Opens a transaction with `begin` (e.g. SQLite's `BEGIN IMMEDIATE`), under diesel's own
+/// transaction bookkeeping.
+pub(crate) fn begin(conn: &mut AnyConnection, begin: &str) -> Result<(), TxError> {
+    let begun = match conn {
+        AnyConnection::Postgres(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, begin)
+        }
+        AnyConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, begin),
+    };
+    begun.map_err(|error| {
+        if is_lost(&error) {
+            TxError::LostBeforeStart(error)
+        } else {
+            TxError::Database(error)
+        }
+    })
+}
+
+pub(crate) fn commit(conn: &mut AnyConnection) -> Result<(), TxError> {
+    Ok(Manager::commit_transaction(conn)?)
+}
+
+/// The failure that made us roll back is what matters; a failed rollback marks the
+/// connection broken, and the pool discards it.
+pub(crate) fn rollback(conn: &mut AnyConnection) {
+    let _ = Manager::rollback_transaction(conn);
+}
+
+/// Runs `work` in a transaction opened by `begin_with`, committing when it succeeds and
+/// rolling back when it fails.
 pub fn transaction_beginning_with<T>(
     conn: &mut AnyConnection,
-    begin: &str,
+    begin_with: &str,
     work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
 ) -> Result<T, TxError> {
-    type Manager = <AnyConnection as Connection>::TransactionManager;
-    match conn {
-        AnyConnection::Postgres(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, begin)?
-        }
-        AnyConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, begin)?
-        }
-    }
+    begin(conn, begin_with)?;
     match work(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn)?;
+            commit(conn)?;
             Ok(value)
         }
         Err(error) => {
-            // The failure of the work is what matters; a failed rollback marks the
-            // connection broken, and the pool discards it.
-            let _ = Manager::rollback_transaction(conn);
+            rollback(conn);
             Err(error)
-        }
-    }
-}
-
-/// Every storage port, over one pool of one backend.
-pub struct SqlStore<B> {
-    pool: Pool,
-    backend: B,
-}
-
-impl<B> std::fmt::Debug for SqlStore<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("connections", &self.pool.state().connections)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<B: Backend> SqlStore<B> {
-    pub fn new(pool: Pool, backend: B) -> Self {
-        Self { pool, backend }
-    }
-
-    pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
-        self.backend.migrate(&self.pool)
-    }
-
-    pub fn revert_all(&self) -> Result<(), SetupError> {
-        self.backend.revert_all(&self.pool)
-    }
-
-    pub fn pool_usage(&self) -> PoolUsage {
-        let state = self.pool.state();
-        PoolUsage {
-            connections: state.connections,
-            idle: state.idle_connections,
-            max: self.pool.max_size(),
-        }
-    }
-
-    /// Succeeds when the database answers.
-    pub(crate) fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(|_| ()))
-    }
-
-    /// Runs a read on a pooled connection.
-    pub(crate) fn read<T>(
-        &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, DieselError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get().map_err(unavailable)?;
-        work(&mut conn).map_err(|error| self.backend.translate(error))
-    }
-
-    /// Runs a unit of work in one write transaction.
-    pub(crate) fn write<T>(
-        &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
-    ) -> Result<T, StoreError> {
-        self.write_statements(|conn| transaction_beginning_with(conn, B::BEGIN, work))
-    }
-
-    /// Runs writes that need no transaction (a single statement is atomic by itself).
-    pub(crate) fn write_statements<T>(
-        &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
-    ) -> Result<T, StoreError> {
-        let _turn = self.backend.writer_turn();
-        let mut conn = self.pool.get().map_err(unavailable)?;
-        work(&mut conn).map_err(|error| match error {
-            TxError::Database(error) => self.backend.translate(error),
-            TxError::Store(error) => error,
-        })
-    }
-}
-
-/// No connection could be had in time: the database is down or overloaded.
-pub fn unavailable(error: r2d2::PoolError) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
-}
-
-impl<B> Clone for SqlStore<B>
-where
-    B: Clone,
-{
-    fn clone(&self) -> Self {
-        Self {
-            pool: self.pool.clone(),
-            backend: self.backend.clone(),
         }
     }
 }

@@ -1,24 +1,37 @@
-use diesel::dsl::{count_star, exists};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, WorkspaceId};
-use ports::{EnrollmentCursor, EnrollmentStore, Page, StoreError};
+use ports::{
+    EnrollmentCursor, EnrollmentStore, IdempotentAnswer, LockedEnrollment, Page, StoreError,
+};
 
 use crate::column_types::At;
-use crate::connection::{Backend, SqlStore};
-use crate::instances::missed_update;
+use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{EnrollmentRow, corrupt};
 use crate::schema::enrollments;
+use crate::store::{Backend, SqlStore};
 
 impl<B: Backend> EnrollmentStore for SqlStore<B> {
-    fn insert_enrollment(&self, enrollment: &Enrollment) -> Result<(), StoreError> {
+    fn insert_enrollment(
+        &self,
+        enrollment: &Enrollment,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
         let row = EnrollmentRow::from_domain(enrollment)?;
-        self.write_statements(|conn| {
+        let insert = |conn: &mut crate::AnyConnection| -> Result<(), crate::TxError> {
             diesel::insert_into(enrollments::table)
                 .values(&row)
                 .execute(conn)?;
             Ok(())
-        })
+        };
+        match answer {
+            None => self.write_statement(insert),
+            Some(answer) => self.write(|conn| {
+                keep(&self.backend, conn, &enrollment.workspace_id, answer)?;
+                insert(conn)
+            }),
+        }
     }
 
     fn enrollment(
@@ -47,25 +60,29 @@ impl<B: Backend> EnrollmentStore for SqlStore<B> {
         limit: usize,
     ) -> Result<Page<Enrollment>, StoreError> {
         use enrollments::dsl as en;
-        let mut query = en::enrollments
-            .filter(en::workspace_id.eq(workspace.as_str()))
-            .filter(en::instance_id.eq(instance.as_str()))
-            .select(EnrollmentRow::as_select())
-            .into_boxed();
-        if let Some(statuses) = statuses {
-            query = query
-                .filter(en::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
-        }
-        if let Some(cursor) = after {
-            let at = At(cursor.created_at);
-            query = query.filter(
-                en::created_at.lt(at).or(en::created_at
-                    .eq(at)
-                    .and(en::id.lt(cursor.id.as_str().to_owned()))),
-            );
-        }
-        let rows = self.read(|conn| {
+        let filtered = || {
+            let mut query = en::enrollments
+                .filter(en::workspace_id.eq(workspace.as_str()))
+                .filter(en::instance_id.eq(instance.as_str()))
+                .select(EnrollmentRow::as_select())
+                .into_boxed();
+            if let Some(statuses) = statuses {
+                query = query.filter(
+                    en::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+                );
+            }
+            if let Some(cursor) = after {
+                let at = At(cursor.created_at);
+                query = query.filter(
+                    en::created_at.lt(at).or(en::created_at
+                        .eq(at)
+                        .and(en::id.lt(cursor.id.as_str().to_owned()))),
+                );
+            }
             query
+        };
+        let rows = self.read(|conn| {
+            filtered()
                 .order((en::created_at.desc(), en::id.desc()))
                 .limit(rows_to_fetch(limit))
                 .load::<EnrollmentRow>(conn)
@@ -77,26 +94,12 @@ impl<B: Backend> EnrollmentStore for SqlStore<B> {
         Ok(page_of(items, limit))
     }
 
-    fn update_enrollment(
-        &self,
-        enrollment: &Enrollment,
-        expected_version: i64,
-    ) -> Result<(), StoreError> {
-        let row = EnrollmentRow::from_domain(enrollment)?;
-        self.write(|conn| {
-            let this = enrollments::table
-                .filter(enrollments::workspace_id.eq(&row.workspace_id))
-                .filter(enrollments::id.eq(&row.id));
-            let updated = diesel::update(this.filter(enrollments::version.eq(expected_version)))
-                .set(&row)
-                .execute(conn)?;
-            if updated == 0 {
-                return Err(missed_update(
-                    diesel::select(exists(this)).get_result(conn)?,
-                ));
-            }
-            Ok(())
-        })
+    fn lock_enrollment<'s>(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &EnrollmentId,
+    ) -> Result<Option<Box<dyn LockedEnrollment + 's>>, StoreError> {
+        self.lock_enrollment_row(workspace, id)
     }
 
     fn count_enrollments(

@@ -1,119 +1,117 @@
+//! Idempotency answers: read before a request runs, written in the transaction of the change
+//! they answer.
+
 use diesel::prelude::*;
 use domain::{Timestamp, WorkspaceId};
-use ports::{IdempotencyClaim, IdempotencyStore, StoreError, StoredResponse};
-use time::Duration;
+use ports::{IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoreError, StoredResponse};
 
 use crate::column_types::{At, JsonText};
-use crate::connection::{Backend, SqlStore, on_engine};
+use crate::connection::{AnyConnection, TxError};
 use crate::rows::{corrupt, read_json};
 use crate::schema::idempotency_records as records;
+use crate::store::{Backend, SqlStore};
 
-type RecordRow = (String, Option<i32>, Option<String>, Option<JsonText>);
+/// A kept answer's columns. Status and body are null only in rows of an earlier design
+/// (claims never completed), which count as no answer.
+type AnswerRow = (String, Option<i32>, Option<String>, Option<JsonText>, At);
 
-fn before(now: Timestamp, duration: Duration) -> Result<At, StoreError> {
-    now.checked_add(-duration)
-        .map(At)
-        .ok_or_else(|| corrupt("instant", now))
-}
-
-impl<B: Backend> IdempotencyStore for SqlStore<B> {
-    fn claim(
-        &self,
-        workspace: &WorkspaceId,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
-        lease: Duration,
-        retention: Duration,
-    ) -> Result<IdempotencyClaim, StoreError> {
-        let expired = records::created_at.lt(before(now, retention)?);
-        let abandoned = records::response_status
-            .is_null()
-            .and(records::created_at.lt(before(now, lease)?));
-        let this = records::table
-            .filter(records::workspace_id.eq(workspace.as_str()))
-            .filter(records::key.eq(key));
-        let (inserted, existing) = self.write_statements(|conn| {
-            diesel::delete(this.filter(expired.or(abandoned))).execute(conn)?;
-            let claim = diesel::insert_into(records::table)
-                .values((
-                    records::workspace_id.eq(workspace.as_str()),
-                    records::key.eq(key),
-                    records::fingerprint.eq(fingerprint),
-                    records::created_at.eq(At(now)),
-                ))
-                .on_conflict_do_nothing();
-            let inserted = on_engine!(conn, |engine| claim.execute(engine))?;
-            if inserted == 1 {
-                return Ok((true, None));
-            }
-            let existing: Option<RecordRow> = this
-                .select((
-                    records::fingerprint,
-                    records::response_status,
-                    records::response_body,
-                    records::response_headers,
-                ))
-                .first(conn)
-                .optional()?;
-            Ok((false, existing))
-        })?;
-        if inserted {
-            return Ok(IdempotencyClaim::Claimed);
-        }
-        // Gone between the insert and the read (released meanwhile): the client retries.
-        let Some((stored_fingerprint, status, body, headers)) = existing else {
-            return Ok(IdempotencyClaim::InProgress);
-        };
-        if stored_fingerprint != fingerprint {
-            return Ok(IdempotencyClaim::Mismatch);
-        }
-        let (Some(status), Some(body)) = (status, body) else {
-            return Ok(IdempotencyClaim::InProgress);
-        };
-        let what = "idempotency record";
-        Ok(IdempotencyClaim::Replay(StoredResponse {
+fn record_of(
+    (fingerprint, status, body, headers, _): AnswerRow,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let (Some(status), Some(body)) = (status, body) else {
+        return Ok(None);
+    };
+    let what = "idempotency record";
+    Ok(Some(IdempotencyRecord {
+        fingerprint,
+        response: StoredResponse {
             status: u16::try_from(status).map_err(|error| corrupt(what, error))?,
             body,
             headers: match headers {
                 Some(headers) => read_json(what, &headers)?,
                 None => Vec::new(),
             },
-        }))
-    }
+        },
+    }))
+}
 
-    fn complete(
+fn answer_row(
+    conn: &mut AnyConnection,
+    workspace: &WorkspaceId,
+    key: &str,
+) -> QueryResult<Option<AnswerRow>> {
+    records::table
+        .filter(records::workspace_id.eq(workspace.as_str()))
+        .filter(records::key.eq(key))
+        .select((
+            records::fingerprint,
+            records::response_status,
+            records::response_body,
+            records::response_headers,
+            records::created_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Inside a write transaction: takes the key, makes sure it has no live answer, and writes
+/// this one. The change it answers is written in the same transaction, after this.
+pub(crate) fn keep<B: Backend>(
+    backend: &B,
+    conn: &mut AnyConnection,
+    workspace: &WorkspaceId,
+    answer: &IdempotentAnswer,
+) -> Result<(), TxError> {
+    if !backend.take_idempotency_key(conn, &format!("{workspace}\n{}", answer.key))? {
+        return Err(TxError::Store(StoreError::KeyBusy));
+    }
+    if let Some(row) = answer_row(conn, workspace, &answer.key)? {
+        let kept_at = row.4;
+        if kept_at >= At(answer.replaces_before)
+            && let Some(record) = record_of(row)?
+        {
+            return Err(TxError::Store(StoreError::KeyAnswered(record)));
+        }
+        diesel::delete(
+            records::table
+                .filter(records::workspace_id.eq(workspace.as_str()))
+                .filter(records::key.eq(&answer.key)),
+        )
+        .execute(conn)?;
+    }
+    let response = &answer.record.response;
+    diesel::insert_into(records::table)
+        .values((
+            records::workspace_id.eq(workspace.as_str()),
+            records::key.eq(&answer.key),
+            records::fingerprint.eq(&answer.record.fingerprint),
+            records::response_status.eq(i32::from(response.status)),
+            records::response_body.eq(&response.body),
+            records::response_headers.eq(JsonText::of(&response.headers)?),
+            records::created_at.eq(At(answer.answered_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+impl<B: Backend> IdempotencyStore for SqlStore<B> {
+    fn answer(
         &self,
         workspace: &WorkspaceId,
         key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        let headers = JsonText::of(&response.headers)?;
-        self.write_statements(|conn| {
-            diesel::update(
-                records::table
-                    .filter(records::workspace_id.eq(workspace.as_str()))
-                    .filter(records::key.eq(key)),
-            )
-            .set((
-                records::response_status.eq(i32::from(response.status)),
-                records::response_body.eq(&response.body),
-                records::response_headers.eq(headers),
-            ))
-            .execute(conn)?;
-            Ok(())
-        })
+        not_before: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        match self.read(|conn| answer_row(conn, workspace, key))? {
+            Some(row) if row.4 >= At(not_before) => record_of(row),
+            _ => Ok(None),
+        }
     }
 
-    fn release(&self, workspace: &WorkspaceId, key: &str) -> Result<(), StoreError> {
-        self.write_statements(|conn| {
-            diesel::delete(
-                records::table
-                    .filter(records::workspace_id.eq(workspace.as_str()))
-                    .filter(records::key.eq(key)),
-            )
-            .execute(conn)?;
-            Ok(())
-        })
+    fn keep_answer(
+        &self,
+        workspace: &WorkspaceId,
+        answer: &IdempotentAnswer,
+    ) -> Result<(), StoreError> {
+        self.write(|conn| keep(&self.backend, conn, workspace, answer))
     }
 }

@@ -1,19 +1,21 @@
-use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::{InstanceEvent, InstanceId, ProgramInstance, Status, WorkspaceId};
 use ports::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, Page, StoreError, StoredEvent,
+    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceStore, LockedInstance,
+    Page, StoreError, StoredEvent,
 };
 
 use crate::column_types::{At, JsonText};
-use crate::connection::{AnyConnection, Backend, SqlStore, TxError};
+use crate::connection::{AnyConnection, TxError};
+use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{InstanceRow, corrupt, read_json};
 use crate::schema::{instance_events, program_instances};
 use crate::search::contains_pattern;
+use crate::store::{Backend, SqlStore};
 
-fn append_events(
+pub(crate) fn append_events(
     conn: &mut AnyConnection,
     instance: &ProgramInstance,
     events: &[EventRecord],
@@ -32,16 +34,6 @@ fn append_events(
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// `VersionConflict` when the record is still there, else `NotFound`: why an update
-/// conditioned on a version changed no row.
-pub(crate) fn missed_update(still_there: bool) -> TxError {
-    TxError::Store(if still_there {
-        StoreError::VersionConflict
-    } else {
-        StoreError::NotFound
-    })
 }
 
 type EventColumns = (i64, JsonText, Option<String>, At);
@@ -65,9 +57,17 @@ fn stored_event(
 }
 
 impl<B: Backend> InstanceStore for SqlStore<B> {
-    fn insert(&self, instance: &ProgramInstance, event: &EventRecord) -> Result<(), StoreError> {
+    fn insert(
+        &self,
+        instance: &ProgramInstance,
+        event: &EventRecord,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(instance);
         self.write(|conn| {
+            if let Some(answer) = answer {
+                keep(&self.backend, conn, instance.workspace_id(), answer)?;
+            }
             diesel::insert_into(program_instances::table)
                 .values(&row)
                 .execute(conn)?;
@@ -92,32 +92,16 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         .transpose()
     }
 
-    fn update(
-        &self,
-        instance: &ProgramInstance,
-        expected_version: i64,
-        events: &[EventRecord],
-    ) -> Result<(), StoreError> {
-        let row = InstanceRow::from_domain(instance);
-        self.write(|conn| {
-            let this = program_instances::table
-                .filter(program_instances::workspace_id.eq(&row.workspace_id))
-                .filter(program_instances::id.eq(&row.id));
-            let updated =
-                diesel::update(this.filter(program_instances::version.eq(expected_version)))
-                    .set(&row)
-                    .execute(conn)?;
-            if updated == 0 {
-                return Err(missed_update(
-                    diesel::select(exists(this)).get_result(conn)?,
-                ));
-            }
-            append_events(conn, instance, events)
-        })
+    fn lock<'s>(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<Box<dyn LockedInstance + 's>>, StoreError> {
+        self.lock_instance(workspace, id)
     }
 
     fn delete(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<(), StoreError> {
-        let deleted = self.write_statements(|conn| {
+        let deleted = self.write_statement(|conn| {
             diesel::delete(
                 program_instances::table
                     .filter(program_instances::workspace_id.eq(workspace.as_str()))
@@ -147,55 +131,59 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         limit: usize,
     ) -> Result<Page<ProgramInstance>, StoreError> {
         use program_instances::dsl as pi;
-        let mut query = pi::program_instances
-            .filter(pi::workspace_id.eq(workspace.as_str()))
-            .select(InstanceRow::as_select())
-            .into_boxed();
-        if let Some(program_id) = &filter.program_id {
-            query = query.filter(pi::program_id.eq(program_id.as_str().to_owned()));
-        }
-        if let Some(statuses) = &filter.statuses {
-            query = query
-                .filter(pi::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
-        }
-        if let Some(slug) = &filter.slug {
-            query = query.filter(pi::slug.eq(slug.clone()));
-        }
-        if let Some(text) = &filter.name_contains {
-            query = query.filter(pi::name_folded.like(contains_pattern(text)).escape('\\'));
-        }
-        if let Some(at) = filter.active_at {
-            let at = At(at);
-            query = query
-                .filter(pi::status.eq(Status::Active.as_str()))
-                .filter(pi::start_date.is_null().or(pi::start_date.le(at)))
-                .filter(pi::end_date.is_null().or(pi::end_date.ge(at)));
-        }
-        if let Some(after) = filter.created_after {
-            query = query.filter(pi::created_at.gt(At(after)));
-        }
-        if let Some(before) = filter.created_before {
-            query = query.filter(pi::created_at.lt(At(before)));
-        }
-        if let Some(ids) = &filter.only_ids {
-            query = query.filter(
-                pi::id.eq_any(
-                    ids.iter()
-                        .map(|id| id.as_str().to_owned())
-                        .collect::<Vec<_>>(),
-                ),
-            );
-        }
-        if let Some(cursor) = after {
-            let at = At(cursor.created_at);
-            query = query.filter(
-                pi::created_at.lt(at).or(pi::created_at
-                    .eq(at)
-                    .and(pi::id.lt(cursor.id.as_str().to_owned()))),
-            );
-        }
-        let rows = self.read(|conn| {
+        let filtered = || {
+            let mut query = pi::program_instances
+                .filter(pi::workspace_id.eq(workspace.as_str()))
+                .select(InstanceRow::as_select())
+                .into_boxed();
+            if let Some(program_id) = &filter.program_id {
+                query = query.filter(pi::program_id.eq(program_id.as_str().to_owned()));
+            }
+            if let Some(statuses) = &filter.statuses {
+                query = query.filter(
+                    pi::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+                );
+            }
+            if let Some(slug) = &filter.slug {
+                query = query.filter(pi::slug.eq(slug.clone()));
+            }
+            if let Some(text) = &filter.name_contains {
+                query = query.filter(pi::name_folded.like(contains_pattern(text)).escape('\\'));
+            }
+            if let Some(at) = filter.active_at {
+                let at = At(at);
+                query = query
+                    .filter(pi::status.eq(Status::Active.as_str()))
+                    .filter(pi::start_date.is_null().or(pi::start_date.le(at)))
+                    .filter(pi::end_date.is_null().or(pi::end_date.ge(at)));
+            }
+            if let Some(after) = filter.created_after {
+                query = query.filter(pi::created_at.gt(At(after)));
+            }
+            if let Some(before) = filter.created_before {
+                query = query.filter(pi::created_at.lt(At(before)));
+            }
+            if let Some(ids) = &filter.only_ids {
+                query = query.filter(
+                    pi::id.eq_any(
+                        ids.iter()
+                            .map(|id| id.as_str().to_owned())
+                            .collect::<Vec<_>>(),
+                    ),
+                );
+            }
+            if let Some(cursor) = after {
+                let at = At(cursor.created_at);
+                query = query.filter(
+                    pi::created_at.lt(at).or(pi::created_at
+                        .eq(at)
+                        .and(pi::id.lt(cursor.id.as_str().to_owned()))),
+                );
+            }
             query
+        };
+        let rows = self.read(|conn| {
+            filtered()
                 .order((pi::created_at.desc(), pi::id.desc()))
                 .limit(rows_to_fetch(limit))
                 .load::<InstanceRow>(conn)

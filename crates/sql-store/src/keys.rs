@@ -1,26 +1,40 @@
 use diesel::prelude::*;
 use domain::{ApiKey, ApiKeyId, Timestamp, WorkspaceId};
-use ports::{KeyCredentials, KeyStore, Page, SecretHash, StoreError};
+use ports::{IdempotentAnswer, KeyCredentials, KeyStore, Page, SecretHash, StoreError};
 use time::Duration;
 
 use crate::column_types::At;
-use crate::connection::{Backend, SqlStore, TxError};
+use crate::connection::{AnyConnection, TxError};
+use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{KeyRow, NewKeyRow, corrupt};
 use crate::schema::api_keys;
+use crate::store::{Backend, SqlStore};
 
 /// How stale a key's recorded last use may get before a use writes it again.
 const LAST_USE_GRANULARITY: Duration = Duration::minutes(1);
 
 impl<B: Backend> KeyStore for SqlStore<B> {
-    fn insert(&self, key: &ApiKey, secret_hash: &SecretHash) -> Result<(), StoreError> {
+    fn insert(
+        &self,
+        key: &ApiKey,
+        secret_hash: &SecretHash,
+        answer: Option<&IdempotentAnswer>,
+    ) -> Result<(), StoreError> {
         let row = NewKeyRow::new(key, &secret_hash.0);
-        self.write_statements(|conn| {
+        let insert = |conn: &mut AnyConnection| -> Result<(), TxError> {
             diesel::insert_into(api_keys::table)
                 .values(&row)
                 .execute(conn)?;
             Ok(())
-        })
+        };
+        match answer {
+            None => self.write_statement(insert),
+            Some(answer) => self.write(|conn| {
+                keep(&self.backend, conn, &key.workspace_id, answer)?;
+                insert(conn)
+            }),
+        }
     }
 
     fn find(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
@@ -87,7 +101,7 @@ impl<B: Backend> KeyStore for SqlStore<B> {
         let stale = api_keys::last_used_at
             .is_null()
             .or(api_keys::last_used_at.lt(At(stale_before)));
-        self.write_statements(|conn| {
+        self.write_statement(|conn| {
             diesel::update(
                 api_keys::table
                     .filter(api_keys::id.eq(id.as_str()))

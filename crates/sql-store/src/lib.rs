@@ -17,12 +17,14 @@ mod enrollments;
 mod idempotency;
 mod instances;
 mod keys;
+mod locks;
 mod paging;
 mod rows;
 mod schema;
 mod search;
+mod store;
 
 pub use connection::{
-    AnyConnection, Backend, Connector, Pool, PoolUsage, SetupError, SqlStore, TxError,
-    transaction_beginning_with, unavailable,
+    AnyConnection, Connector, Pool, PoolUsage, TxError, pool_builder, transaction_beginning_with,
 };
+pub use store::{Backend, SetupError, SqlStore, unavailable};

@@ -8,9 +8,9 @@ use domain::Slug;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::idempotency::Reply;
 use crate::path::found;
 use crate::problem::ApiError;
+use crate::reply::Reply;
 use crate::views;
 
 pub async fn list(state: Data<HttpState>, caller: Caller) -> Result<HttpResponse, ApiError> {

@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use application::EnrollmentCursor;
-use domain::{EnrollmentId, EnrollmentStatus, Timestamp};
+use application::{EnrollmentCursor, IdempotencyKey, Idempotent};
+use domain::{Enrollment, EnrollmentId, EnrollmentStatus, Timestamp};
 use serde_json::json;
 use validator::Validate;
 
@@ -13,11 +13,17 @@ use crate::HttpState;
 use crate::auth::Caller;
 use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
 use crate::enrollment_body::{applicant_from, application_from, status_change_from};
-use crate::idempotency::{Reply, idempotent};
+use crate::idempotency::{Answered, idempotent};
 use crate::path::{found, instance_id};
 use crate::problem::ApiError;
 use crate::query::QueryParams;
+use crate::reply::{RenderError, Reply, kept};
 use crate::{cursor, views};
+
+fn created_reply(enrollment: &Enrollment) -> Result<Reply, RenderError> {
+    Reply::json(StatusCode::CREATED, &views::enrollment(enrollment))?
+        .with_header(LOCATION, &format!("/enrollments/{}", enrollment.id))
+}
 
 fn enrollment_id(raw: &str) -> Result<EnrollmentId, ApiError> {
     found(EnrollmentId::parse(raw), "enrollment")
@@ -30,7 +36,7 @@ pub async fn check_eligibility(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let handle = || async {
+    let handle = |_: Option<IdempotencyKey>| async {
         let id = instance_id(&id)?;
         let applicant = applicant_from(json_object(&req, &body, &[JSON])?)?;
         let principal = caller.0.clone();
@@ -42,7 +48,10 @@ pub async fn check_eligibility(
             "acceptingEnrollments": check.accepting_enrollments,
             "results": check.evaluation.results,
         });
-        Reply::json(StatusCode::OK, &body)
+        Ok(Answered {
+            reply: Reply::json(StatusCode::OK, &body)?,
+            kept: false,
+        })
     };
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }
@@ -54,17 +63,25 @@ pub async fn enroll(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let handle = || async {
+    let handle = |key: Option<IdempotencyKey>| async {
         let id = instance_id(&id)?;
         let application = application_from(json_object(&req, &body, &[JSON])?)?;
         let principal = caller.0.clone();
+        let kept_with_change = key.is_some();
         let enrollment = state
-            .call(move |app| app.enroll(&principal, &id, application))
+            .call(move |app| {
+                let respond = |enrollment: &Enrollment| kept(created_reply(enrollment));
+                let idempotent = key.as_ref().map(|key| Idempotent {
+                    key,
+                    respond: &respond,
+                });
+                app.enroll(&principal, &id, application, idempotent)
+            })
             .await?;
-        Ok(
-            Reply::json(StatusCode::CREATED, &views::enrollment(&enrollment))?
-                .with_header(LOCATION, &format!("/enrollments/{}", enrollment.id)),
-        )
+        Ok(Answered {
+            reply: created_reply(&enrollment)?,
+            kept: kept_with_change,
+        })
     };
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }

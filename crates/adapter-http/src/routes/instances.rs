@@ -4,18 +4,19 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use application::{InstanceCursor, InstanceFilter, ListRequest};
+use application::{IdempotencyKey, Idempotent, InstanceCursor, InstanceFilter, ListRequest};
 use domain::{Description, InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp};
 use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
 use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
-use crate::idempotency::{Reply, idempotent};
+use crate::idempotency::{Answered, idempotent};
 use crate::instance_body::{draft_from, patch_from};
 use crate::path::{found, instance_id};
 use crate::problem::ApiError;
 use crate::query::QueryParams;
+use crate::reply::{RenderError, Reply, kept};
 use crate::{cursor, views};
 
 fn etag(instance: &ProgramInstance) -> String {
@@ -26,8 +27,15 @@ fn instance_reply(
     status: StatusCode,
     instance: &ProgramInstance,
     now: Timestamp,
-) -> Result<Reply, ApiError> {
-    Ok(Reply::json(status, &views::instance(instance, now))?.with_header(ETAG, &etag(instance)))
+) -> Result<Reply, RenderError> {
+    Reply::json(status, &views::instance(instance, now))?.with_header(ETAG, &etag(instance))
+}
+
+/// The 201 of a new instance, as at its creation (so that its replay says the same).
+fn created_reply(instance: &ProgramInstance) -> Result<Reply, RenderError> {
+    let location = format!("/programInstances/{}", instance.id());
+    instance_reply(StatusCode::CREATED, instance, instance.created_at())?
+        .with_header(LOCATION, &location)
 }
 
 pub async fn create(
@@ -37,18 +45,25 @@ pub async fn create(
     slug: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let handle = || async {
+    let handle = |key: Option<IdempotencyKey>| async {
         let slug = found(Slug::parse(&slug), "program")?;
         let draft = draft_from(json_object(&req, &body, &[JSON])?)?;
         let principal = caller.0.clone();
+        let kept_with_change = key.is_some();
         let instance = state
-            .call(move |app| app.create_instance(&principal, &slug, draft))
+            .call(move |app| {
+                let respond = |instance: &ProgramInstance| kept(created_reply(instance));
+                let idempotent = key.as_ref().map(|key| Idempotent {
+                    key,
+                    respond: &respond,
+                });
+                app.create_instance(&principal, &slug, draft, idempotent)
+            })
             .await?;
-        let location = format!("/programInstances/{}", instance.id());
-        Ok(
-            instance_reply(StatusCode::CREATED, &instance, state.app.now())?
-                .with_header(LOCATION, &location),
-        )
+        Ok(Answered {
+            reply: created_reply(&instance)?,
+            kept: kept_with_change,
+        })
     };
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }

@@ -4,19 +4,29 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use domain::ApiKeyId;
+use application::{IdempotencyKey, Idempotent};
+use domain::{ApiKey, ApiKeyId};
 use serde_json::Value;
 use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
 use crate::body::{JSON, json_object};
-use crate::idempotency::{Reply, idempotent};
+use crate::idempotency::{Answered, idempotent};
 use crate::key_body::key_from;
 use crate::path::found;
 use crate::problem::ApiError;
 use crate::query::QueryParams;
+use crate::reply::{RenderError, Reply, kept};
 use crate::{cursor, views};
+
+/// The 201 of a new key: the record, and its secret when it is shown (`"key": null` when not).
+fn created_reply(key: &ApiKey, secret: Option<&str>) -> Result<Reply, RenderError> {
+    let mut record = views::key(key);
+    record["key"] = secret.map_or(Value::Null, |secret| Value::String(secret.to_owned()));
+    Reply::json(StatusCode::CREATED, &record)?
+        .with_header(LOCATION, &format!("/apiKeys/{}", key.id))
+}
 
 pub async fn create(
     state: Data<HttpState>,
@@ -24,21 +34,31 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> HttpResponse {
-    let handle = || async {
-        let key = key_from(json_object(&req, &body, &[JSON])?)?;
+    let handle = |idempotency: Option<IdempotencyKey>| async {
+        let body = key_from(json_object(&req, &body, &[JSON])?)?;
         let principal = caller.0.clone();
-        let (stored, secret) = state
-            .call(move |app| app.create_key_as(&principal, key.name, key.grant, key.expires_at))
+        let kept_with_change = idempotency.is_some();
+        let (key, secret) = state
+            .call(move |app| {
+                // A replay must not reveal the secret: it is never kept, not even for replay.
+                let respond = |key: &ApiKey| kept(created_reply(key, None));
+                let idempotent = idempotency.as_ref().map(|key| Idempotent {
+                    key,
+                    respond: &respond,
+                });
+                app.create_key_as(
+                    &principal,
+                    body.name,
+                    body.grant,
+                    body.expires_at,
+                    idempotent,
+                )
+            })
             .await?;
-        let record = views::key(&stored);
-        let mut shown_once = record.clone();
-        shown_once["key"] = Value::String(secret.expose().to_owned());
-        // A replay must not reveal the secret: it is never stored, not even for replay.
-        let mut replayed = record;
-        replayed["key"] = Value::Null;
-        Ok(Reply::json(StatusCode::CREATED, &shown_once)?
-            .with_header(LOCATION, &format!("/apiKeys/{}", stored.id))
-            .with_replay_body(&replayed))
+        Ok(Answered {
+            reply: created_reply(&key, Some(secret.expose()))?,
+            kept: kept_with_change,
+        })
     };
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }

@@ -120,32 +120,34 @@ async fn keys_are_scoped_per_workspace() {
 
 #[actix_web::test]
 async fn a_retry_while_the_first_is_running_is_a_409() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection};
+
     let app = spawn_app().await;
     let body = json!({"name": "Slow"});
-    // Another server process holds the key: its claim is in the shared store, not completed.
-    let fingerprint = adapter_http::request_fingerprint("POST", PATH, body.to_string().as_bytes());
-    let other_process = application::Principal {
-        workspace_id: app.a.id.clone(),
-        key_id: domain::ApiKeyId::parse("cllgn0u4r000008l7eazybfbo").unwrap(),
-        grant: domain::Grant::full(),
-    };
-    let claim = app
-        .app
-        .claim_idempotency_key(&other_process, "in-flight", &fingerprint);
-    assert_eq!(claim.unwrap(), application::IdempotencyClaim::Claimed);
-
-    let retry = app
-        .send(
-            "POST",
-            PATH,
-            Some(&app.a.key),
-            Some(&body),
-            &[("Idempotency-Key", "in-flight")],
+    // Another server process is writing the key's answer: it holds the key's lock in an
+    // open transaction.
+    let mut other_process = PgConnection::establish(&app.database_url()).unwrap();
+    other_process
+        .batch_execute(
+            "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('ws_a' || chr(10) || 'in-flight', 0));",
         )
+        .unwrap();
+    let headers = [("Idempotency-Key", "in-flight")];
+    let retry = app
+        .send("POST", PATH, Some(&app.a.key), Some(&body), &headers)
         .await;
     retry.problem(409, "idempotency_in_progress");
     let listed = app.get("/programInstances", &app.a.key).await;
     assert_eq!(listed.body["data"], json!([]), "the retry did not run");
+
+    // The first request failed (its transaction ended without an answer): the key is free
+    // at once, no lease to wait out.
+    other_process.batch_execute("ROLLBACK").unwrap();
+    let again = app
+        .send("POST", PATH, Some(&app.a.key), Some(&body), &headers)
+        .await;
+    assert_eq!(again.status.as_u16(), 201, "{}", again.body);
 }
 
 #[actix_web::test]

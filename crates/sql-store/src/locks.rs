@@ -1,0 +1,190 @@
+//! Records locked for a change: a write transaction held open while the application
+//! decides, so concurrent changes of one record apply one after another.
+
+use std::sync::MutexGuard;
+
+use diesel::prelude::*;
+use domain::{Enrollment, EnrollmentId, InstanceId, ProgramInstance, WorkspaceId};
+use ports::{EventRecord, LockedEnrollment, LockedInstance, StoreError};
+
+use crate::connection::{AnyConnection, TxError, begin, commit, rollback};
+use crate::instances::append_events;
+use crate::rows::{EnrollmentRow, InstanceRow};
+use crate::schema::{enrollments, program_instances};
+use crate::store::{Backend, Pooled, SqlStore};
+
+/// A row read inside an open write transaction, which commits on `finish` and rolls back
+/// when dropped unfinished.
+pub(crate) struct Lock<'s, B, T> {
+    store: &'s SqlStore<B>,
+    conn: Pooled,
+    _turn: Option<MutexGuard<'s, ()>>,
+    current: T,
+    open: bool,
+}
+
+impl<'s, B: Backend, T> Lock<'s, B, T> {
+    /// Begins a write transaction and reads the record with `read`; `None` (and nothing
+    /// held) when there is none. A connection lost before the transaction began is
+    /// replaced.
+    fn take(
+        store: &'s SqlStore<B>,
+        mut read: impl FnMut(&mut AnyConnection) -> Result<Option<T>, TxError>,
+    ) -> Result<Option<Self>, StoreError> {
+        let turn = store.backend.writer_turn();
+        let mut left = store.pool.max_size() + 1;
+        loop {
+            let mut conn = store.connection()?;
+            match begin(&mut conn, B::BEGIN) {
+                Err(TxError::LostBeforeStart(_)) if left > 1 => {
+                    left -= 1;
+                    continue;
+                }
+                Err(error) => return Err(store.failure(error)),
+                Ok(()) => {}
+            }
+            return match read(&mut conn) {
+                Ok(Some(current)) => Ok(Some(Lock {
+                    store,
+                    conn,
+                    _turn: turn,
+                    current,
+                    open: true,
+                })),
+                Ok(None) => {
+                    rollback(&mut conn);
+                    Ok(None)
+                }
+                Err(error) => {
+                    rollback(&mut conn);
+                    Err(store.failure(error))
+                }
+            };
+        }
+    }
+
+    /// Runs the writes of the change and commits.
+    fn finish(
+        mut self,
+        write: impl FnOnce(&mut AnyConnection) -> Result<(), TxError>,
+    ) -> Result<(), StoreError> {
+        let outcome = write(&mut self.conn).and_then(|()| commit(&mut self.conn));
+        match outcome {
+            Ok(()) => {
+                self.open = false;
+                Ok(())
+            }
+            Err(error) => Err(self.store.failure(error)),
+        }
+    }
+}
+
+impl<B, T> Drop for Lock<'_, B, T> {
+    fn drop(&mut self) {
+        if self.open {
+            rollback(&mut self.conn);
+        }
+    }
+}
+
+/// The row is locked until the transaction ends; where write transactions run one at a
+/// time (SQLite's `BEGIN IMMEDIATE`), reading it is enough, and `FOR UPDATE` does not exist.
+macro_rules! read_for_update {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            AnyConnection::Postgres(pg) => $query.for_update().first(pg).optional(),
+            AnyConnection::Sqlite(lite) => $query.first(lite).optional(),
+        }
+    };
+}
+
+/// The update of a locked row changed nothing: only a bug can do that.
+fn lock_broken(what: &str) -> TxError {
+    TxError::Store(StoreError::unexpected(format!(
+        "the locked {what} was changed by someone else"
+    )))
+}
+
+impl<'s, B: Backend> SqlStore<B> {
+    pub(crate) fn lock_instance(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<Box<dyn LockedInstance + 's>>, StoreError> {
+        let locked = Lock::take(self, |conn| {
+            let row: Option<InstanceRow> = read_for_update!(
+                conn,
+                program_instances::table
+                    .filter(program_instances::workspace_id.eq(workspace.as_str()))
+                    .filter(program_instances::id.eq(id.as_str()))
+                    .select(InstanceRow::as_select())
+            )?;
+            Ok(row.map(InstanceRow::into_domain).transpose()?)
+        })?;
+        Ok(locked.map(|lock| Box::new(lock) as Box<dyn LockedInstance + 's>))
+    }
+
+    pub(crate) fn lock_enrollment_row(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &EnrollmentId,
+    ) -> Result<Option<Box<dyn LockedEnrollment + 's>>, StoreError> {
+        let locked = Lock::take(self, |conn| {
+            let row: Option<EnrollmentRow> = read_for_update!(
+                conn,
+                enrollments::table
+                    .filter(enrollments::workspace_id.eq(workspace.as_str()))
+                    .filter(enrollments::id.eq(id.as_str()))
+                    .select(EnrollmentRow::as_select())
+            )?;
+            Ok(row.map(EnrollmentRow::into_domain).transpose()?)
+        })?;
+        Ok(locked.map(|lock| Box::new(lock) as Box<dyn LockedEnrollment + 's>))
+    }
+}
+
+impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
+    fn current(&self) -> &ProgramInstance {
+        &self.current
+    }
+
+    fn save(
+        self: Box<Self>,
+        next: &ProgramInstance,
+        events: &[EventRecord],
+    ) -> Result<(), StoreError> {
+        let row = InstanceRow::from_domain(next);
+        let locked_version = self.current.version();
+        self.finish(|conn| {
+            let this = program_instances::table
+                .filter(program_instances::workspace_id.eq(&row.workspace_id))
+                .filter(program_instances::id.eq(&row.id))
+                .filter(program_instances::version.eq(locked_version));
+            if diesel::update(this).set(&row).execute(conn)? == 0 {
+                return Err(lock_broken("instance"));
+            }
+            append_events(conn, next, events)
+        })
+    }
+}
+
+impl<B: Backend> LockedEnrollment for Lock<'_, B, Enrollment> {
+    fn current(&self) -> &Enrollment {
+        &self.current
+    }
+
+    fn save(self: Box<Self>, next: &Enrollment) -> Result<(), StoreError> {
+        let row = EnrollmentRow::from_domain(next)?;
+        let locked_version = self.current.version;
+        self.finish(|conn| {
+            let this = enrollments::table
+                .filter(enrollments::workspace_id.eq(&row.workspace_id))
+                .filter(enrollments::id.eq(&row.id))
+                .filter(enrollments::version.eq(locked_version));
+            if diesel::update(this).set(&row).execute(conn)? == 0 {
+                return Err(lock_broken("enrollment"));
+            }
+            Ok(())
+        })
+    }
+}
