@@ -22,6 +22,8 @@ pub mod views;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -44,6 +46,9 @@ pub struct HttpState {
     pub metrics: Metrics,
     auth_failures: auth_limiter::FailureLimiter,
     blocking_slots: tokio::sync::Semaphore,
+    /// Set when the process is about to stop: responses close their connections and
+    /// `/readyz` answers 503, so clients and load balancers move elsewhere.
+    draining: AtomicBool,
 }
 
 impl HttpState {
@@ -59,7 +64,18 @@ impl HttpState {
             metrics,
             auth_failures: auth_limiter::FailureLimiter::new(failure_limits),
             blocking_slots: tokio::sync::Semaphore::new(blocking_slots.max(1)),
+            draining: AtomicBool::new(false),
         }
+    }
+
+    /// From now on, until the process stops: every response closes its connection and
+    /// `/readyz` answers 503.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 }
 
@@ -85,11 +101,19 @@ pub fn build_app(
         }))
 }
 
-/// Serves the API on `listener` with `workers` async workers.
-pub fn serve(listener: TcpListener, state: HttpState, workers: usize) -> std::io::Result<Server> {
-    let state = web::Data::new(state);
+/// Serves the API on `listener` with `workers` async workers. The server does not watch
+/// for signals: whoever runs it drains (`HttpState::start_draining`) and then stops it,
+/// which lets requests in flight finish for up to `finish_within`.
+pub fn serve(
+    listener: TcpListener,
+    state: web::Data<HttpState>,
+    workers: usize,
+    finish_within: Duration,
+) -> std::io::Result<Server> {
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(finish_within.as_secs().max(1))
         .listen(listener)?
         .run();
     Ok(server)

@@ -32,6 +32,8 @@ pub enum ApiError {
     TooManyFailedAuthentications {
         retry_after: u64,
     },
+    /// The process cannot serve now (it is stopping, or its database is slow to answer).
+    NotReady(&'static str),
     /// A failure of the HTTP machinery itself; the cause goes to the log only.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -104,6 +106,7 @@ impl ApiError {
             ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,6 +144,7 @@ impl ApiError {
             ApiError::RouteNotFound => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
+            ApiError::NotReady(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -150,6 +154,7 @@ impl ApiError {
             ApiError::App(AppError::Unavailable(_)) => {
                 "the service is temporarily unavailable; retry shortly".to_owned()
             }
+            ApiError::NotReady(reason) => format!("not ready: {reason}"),
             ApiError::App(AppError::Internal(_) | AppError::Replay(_)) | ApiError::Internal(_) => {
                 "an unexpected error occurred; it has been logged".to_owned()
             }
@@ -231,7 +236,7 @@ impl ApiError {
             ApiError::App(AppError::Unauthenticated) => {
                 headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::App(AppError::Unavailable(_)) => {
+            ApiError::App(AppError::Unavailable(_)) | ApiError::NotReady(_) => {
                 headers.push((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::MethodNotAllowed(allowed) => {
@@ -260,6 +265,7 @@ impl ApiError {
             ApiError::App(AppError::Unavailable(source)) => {
                 tracing::warn!(error = %error_chain(source), "storage unavailable");
             }
+            ApiError::NotReady(reason) => tracing::warn!(reason, "not ready"),
             ApiError::Internal(source) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "request failed");
             }

@@ -145,7 +145,25 @@ impl Backend for Postgres {
         diesel::select(pg_try_advisory_xact_lock(hashtextextended(key, 0_i64))).get_result(conn)
     }
 
+    /// Besides diesel's closed connection: the messages of a session ended by the server
+    /// (a restart, `pg_terminate_backend`), read on the next use of the connection.
+    fn is_lost(&self, error: &DieselError) -> bool {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+            DieselError::DatabaseError(_, info) => {
+                let message = info.message();
+                message.contains("no connection to the server")
+                    || message.starts_with("terminating connection")
+                    || message.contains("server closed the connection")
+            }
+            _ => false,
+        }
+    }
+
     fn translate(&self, error: DieselError) -> StoreError {
+        if self.is_lost(&error) {
+            return StoreError::Unavailable(Box::new(error));
+        }
         match error {
             DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
@@ -157,10 +175,9 @@ impl Backend for Postgres {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 StoreError::NotFound
             }
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
-                _,
-            ) => StoreError::Unavailable(Box::new(error)),
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StoreError::Unavailable(Box::new(error))
+            }
             // Statement and lock timeouts, and a deadlock's victim: diesel does not name
             // their SQLSTATEs (57014, 55P03, 40P01), PostgreSQL's messages do.
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)

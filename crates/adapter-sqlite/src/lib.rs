@@ -19,7 +19,9 @@ use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, pool_builder};
+use sql_store::{
+    AnyConnection, Backend, Connector, Pool, Session, SetupError, SqlStore, pool_builder,
+};
 
 pub use sql_store::PoolUsage;
 
@@ -55,13 +57,15 @@ struct PerConnection {
     busy_timeout: Duration,
 }
 
-impl CustomizeConnection<AnyConnection, r2d2::Error> for PerConnection {
-    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+impl CustomizeConnection<Session, r2d2::Error> for PerConnection {
+    fn on_acquire(&self, session: &mut Session) -> Result<(), r2d2::Error> {
         let pragmas = format!(
             "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             self.busy_timeout.as_millis()
         );
-        conn.batch_execute(&pragmas)
+        session
+            .connection()
+            .batch_execute(&pragmas)
             .map_err(r2d2::Error::QueryError)
     }
 }
@@ -157,16 +161,20 @@ impl Backend for Sqlite {
 
     fn migrate(&self, pool: &Pool) -> Result<Vec<String>, SetupError> {
         let _turn = self.turn();
-        let mut conn = pool.get().map_err(SetupError::connect)?;
-        conn.run_pending_migrations(MIGRATIONS)
+        let mut session = pool.get().map_err(SetupError::connect)?;
+        session
+            .connection()
+            .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect())
             .map_err(SetupError::Migrate)
     }
 
     fn revert_all(&self, pool: &Pool) -> Result<(), SetupError> {
         let _turn = self.turn();
-        let mut conn = pool.get().map_err(SetupError::connect)?;
-        conn.revert_all_migrations(MIGRATIONS)
+        let mut session = pool.get().map_err(SetupError::connect)?;
+        session
+            .connection()
+            .revert_all_migrations(MIGRATIONS)
             .map(|_| ())
             .map_err(SetupError::Migrate)
     }

@@ -7,8 +7,11 @@ pub mod storage;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::web;
 use adapter_http::{HttpState, Metrics};
 use application::Application;
 
@@ -20,18 +23,67 @@ pub fn application(storage: &Storage, settings: &Settings) -> Arc<Application> {
     Arc::new(Application::new(storage.ports(), settings.key_cache))
 }
 
+/// A running API: the server to await, and its state, to drain before stopping it.
+pub struct Started {
+    pub server: Server,
+    pub state: web::Data<HttpState>,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started").finish_non_exhaustive()
+    }
+}
+
+/// How long requests in flight may take to finish once the server stops.
+const FINISH_WITHIN: Duration = Duration::from_secs(30);
+
 /// Starts the API for `app` on `listener`.
 pub fn start_server(
     listener: TcpListener,
     app: Arc<Application>,
     storage: &Storage,
     settings: &Settings,
-) -> std::io::Result<Server> {
+) -> std::io::Result<Started> {
     let metrics = Metrics::with_gauges(storage.gauges());
     // Up to eight requests queue per connection inside blocking threads; more wait without one.
     let slots = usize::try_from(settings.pool_size)
         .unwrap_or(usize::MAX)
         .saturating_mul(8);
-    let state = HttpState::new(app, metrics, settings.auth_failures, slots);
-    adapter_http::serve(listener, state, settings.workers)
+    let state = web::Data::new(HttpState::new(app, metrics, settings.auth_failures, slots));
+    let server = adapter_http::serve(listener, state.clone(), settings.workers, FINISH_WITHIN)?;
+    Ok(Started { server, state })
+}
+
+/// Serves until SIGTERM or SIGINT, then drains for `drain` (every response closes its
+/// connection, `/readyz` answers 503) so that load balancers and keep-alive clients move
+/// away before the server stops taking requests; requests in flight then finish.
+pub async fn serve_until_signalled(started: Started, drain: Duration) -> std::io::Result<()> {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+
+    let Started { server, state } = started;
+    let handle = server.handle();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    actix_web::rt::spawn(async move {
+        let received = std::future::poll_fn(|cx| {
+            if terminate.poll_recv(cx).is_ready() {
+                Poll::Ready("SIGTERM")
+            } else if interrupt.poll_recv(cx).is_ready() {
+                Poll::Ready("SIGINT")
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        tracing::info!(
+            signal = received,
+            drain_ms = drain.as_millis() as u64,
+            "draining"
+        );
+        state.start_draining();
+        actix_web::rt::time::sleep(drain).await;
+        handle.stop(true).await;
+    });
+    server.await
 }

@@ -104,13 +104,15 @@ fn serve(
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let address = listener.local_addr()?;
     actix_web::rt::System::new().block_on(async move {
-        let server = server::start_server(
+        let running = server::start_server(
             listener,
             server::application(storage, settings),
             storage,
             settings,
         )?;
         tracing::info!(%address, startup_ms = started.elapsed().as_millis() as u64, "listening");
-        Ok(server.await?)
+        server::serve_until_signalled(running, settings.shutdown_drain).await?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
-use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
+use diesel::result::{ConnectionResult, Error as DieselError};
 use ports::StoreError;
 
 /// A connection to any supported engine. The queries of this crate are written once
@@ -24,6 +24,28 @@ impl std::fmt::Debug for AnyConnection {
             AnyConnection::Postgres(_) => "AnyConnection::Postgres",
             AnyConnection::Sqlite(_) => "AnyConnection::Sqlite",
         })
+    }
+}
+
+/// A pooled connection, and whether the database was found to have closed it (diesel only
+/// notices a connection is broken inside a transaction; this notices it anywhere).
+pub struct Session {
+    pub(crate) conn: AnyConnection,
+    pub(crate) lost: bool,
+}
+
+impl Session {
+    pub fn connection(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("conn", &self.conn)
+            .field("lost", &self.lost)
+            .finish()
     }
 }
 
@@ -76,24 +98,25 @@ impl std::fmt::Debug for Connector {
 }
 
 impl ManageConnection for Connector {
-    type Connection = AnyConnection;
+    type Connection = Session;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        (self.open)(&self.url).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Session, r2d2::Error> {
+        let conn = (self.open)(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        Ok(Session { conn, lost: false })
     }
 
     /// Free while no connection was lost lately; a round trip each while one was.
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+    fn is_valid(&self, session: &mut Session) -> Result<(), r2d2::Error> {
         if self.suspicious() {
-            conn.ping().map_err(r2d2::Error::QueryError)
+            session.conn.ping().map_err(r2d2::Error::QueryError)
         } else {
             Ok(())
         }
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        let broken = conn.is_broken();
+    fn has_broken(&self, session: &mut Session) -> bool {
+        let broken = session.lost || session.conn.is_broken();
         if broken {
             self.record_loss();
         }
@@ -121,9 +144,8 @@ pub struct PoolUsage {
 #[derive(Debug)]
 pub enum TxError {
     Database(DieselError),
-    /// The connection was lost before the work changed anything (its transaction could not
-    /// begin): running it again on another connection is safe.
-    LostBeforeStart(DieselError),
+    /// The transaction could not begin: nothing was done.
+    Begin(DieselError),
     Store(StoreError),
 }
 
@@ -139,15 +161,6 @@ impl From<StoreError> for TxError {
     }
 }
 
-/// Whether the database closed the connection (it restarted, or ended the session).
-pub(crate) fn is_lost(error: &DieselError) -> bool {
-    matches!(
-        error,
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::BrokenTransactionManager
-    )
-}
-
 type Manager = <AnyConnection as Connection>::TransactionManager;
 
 /// Opens a transaction with `begin` (e.g. SQLite's `BEGIN IMMEDIATE`), under diesel's own
@@ -159,13 +172,7 @@ pub(crate) fn begin(conn: &mut AnyConnection, begin: &str) -> Result<(), TxError
         }
         AnyConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, begin),
     };
-    begun.map_err(|error| {
-        if is_lost(&error) {
-            TxError::LostBeforeStart(error)
-        } else {
-            TxError::Database(error)
-        }
-    })
+    begun.map_err(TxError::Begin)
 }
 
 pub(crate) fn commit(conn: &mut AnyConnection) -> Result<(), TxError> {

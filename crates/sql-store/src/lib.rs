@@ -25,6 +25,7 @@ mod search;
 mod store;
 
 pub use connection::{
-    AnyConnection, Connector, Pool, PoolUsage, TxError, pool_builder, transaction_beginning_with,
+    AnyConnection, Connector, Pool, PoolUsage, Session, TxError, pool_builder,
+    transaction_beginning_with,
 };
 pub use store::{Backend, SetupError, SqlStore, unavailable};

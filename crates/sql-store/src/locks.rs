@@ -35,15 +35,15 @@ impl<'s, B: Backend, T> Lock<'s, B, T> {
         let mut left = store.pool.max_size() + 1;
         loop {
             let mut conn = store.connection()?;
-            match begin(&mut conn, B::BEGIN) {
-                Err(TxError::LostBeforeStart(_)) if left > 1 => {
+            if let Err(error) = begin(&mut conn.conn, B::BEGIN) {
+                store.note(&mut conn, &error);
+                if left > 1 && store.lost(&error) {
                     left -= 1;
                     continue;
                 }
-                Err(error) => return Err(store.failure(error)),
-                Ok(()) => {}
+                return Err(store.failure(error));
             }
-            return match read(&mut conn) {
+            return match read(&mut conn.conn) {
                 Ok(Some(current)) => Ok(Some(Lock {
                     store,
                     conn,
@@ -52,11 +52,12 @@ impl<'s, B: Backend, T> Lock<'s, B, T> {
                     open: true,
                 })),
                 Ok(None) => {
-                    rollback(&mut conn);
+                    rollback(&mut conn.conn);
                     Ok(None)
                 }
                 Err(error) => {
-                    rollback(&mut conn);
+                    store.note(&mut conn, &error);
+                    rollback(&mut conn.conn);
                     Err(store.failure(error))
                 }
             };
@@ -68,13 +69,16 @@ impl<'s, B: Backend, T> Lock<'s, B, T> {
         mut self,
         write: impl FnOnce(&mut AnyConnection) -> Result<(), TxError>,
     ) -> Result<(), StoreError> {
-        let outcome = write(&mut self.conn).and_then(|()| commit(&mut self.conn));
+        let outcome = write(&mut self.conn.conn).and_then(|()| commit(&mut self.conn.conn));
         match outcome {
             Ok(()) => {
                 self.open = false;
                 Ok(())
             }
-            Err(error) => Err(self.store.failure(error)),
+            Err(error) => {
+                self.store.note(&mut self.conn, &error);
+                Err(self.store.failure(error))
+            }
         }
     }
 }
@@ -82,7 +86,7 @@ impl<'s, B: Backend, T> Lock<'s, B, T> {
 impl<B, T> Drop for Lock<'_, B, T> {
     fn drop(&mut self) {
         if self.open {
-            rollback(&mut self.conn);
+            rollback(&mut self.conn.conn);
         }
     }
 }

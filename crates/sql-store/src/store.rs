@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use diesel::RunQueryDsl;
 use diesel::r2d2::{ManageConnection, PooledConnection};
-use diesel::result::Error as DieselError;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use ports::StoreError;
 
 use crate::connection::{
-    AnyConnection, Connector, Pool, PoolUsage, TxError, is_lost, transaction_beginning_with,
+    AnyConnection, Connector, Pool, PoolUsage, Session, TxError, transaction_beginning_with,
 };
 
 /// Why storage could not be opened or migrated.
@@ -54,6 +54,16 @@ pub trait Backend: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// Whether the error says the database closed the connection (it restarted, or ended
+    /// the session): the connection is dropped from the pool, and work that had not begun is
+    /// run again on another.
+    fn is_lost(&self, error: &DieselError) -> bool {
+        matches!(
+            error,
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        )
+    }
+
     /// The one translation of this engine's errors into port errors (unique violations into
     /// `SlugTaken` or `Duplicate`, lost connections and timeouts into `Unavailable`, …).
     fn translate(&self, error: DieselError) -> StoreError;
@@ -71,7 +81,7 @@ pub struct SqlStore<B> {
     pub(crate) backend: B,
     /// A connection of its own for readiness checks, so that they answer whatever the
     /// pool's state; `None` until first used or after it failed.
-    probe: Arc<(Connector, Mutex<Option<AnyConnection>>)>,
+    probe: Arc<(Connector, Mutex<Option<Session>>)>,
 }
 
 impl<B> std::fmt::Debug for SqlStore<B> {
@@ -138,32 +148,49 @@ impl<B: Backend> SqlStore<B> {
 
     pub(crate) fn failure(&self, error: TxError) -> StoreError {
         match error {
-            TxError::Database(error) | TxError::LostBeforeStart(error) => {
-                self.backend.translate(error)
-            }
+            TxError::Database(error) | TxError::Begin(error) => self.backend.translate(error),
             TxError::Store(error) => error,
+        }
+    }
+
+    /// The database error behind `error`, when it says the connection was lost.
+    pub(crate) fn lost(&self, error: &TxError) -> bool {
+        match error {
+            TxError::Database(error) | TxError::Begin(error) => self.backend.is_lost(error),
+            TxError::Store(_) => false,
+        }
+    }
+
+    /// Marks the session lost when `error` says so, so that the pool drops it.
+    pub(crate) fn note(&self, session: &mut Session, error: &TxError) {
+        if self.lost(error) {
+            session.lost = true;
         }
     }
 
     /// Runs `work` on pooled connections until it succeeds, or fails in a way another
     /// connection would not mend: a connection the database closed while it sat in the pool
-    /// is replaced, not served. `retry` says which failures leave nothing done.
+    /// is replaced, not served. `safe_to_retry` says which failures left nothing done.
     fn attempts<T>(
         &self,
         mut work: impl FnMut(&mut AnyConnection) -> Result<T, TxError>,
-        retry: fn(&TxError) -> bool,
+        safe_to_retry: fn(&TxError) -> bool,
     ) -> Result<T, StoreError> {
         // Each lost connection leaves the pool, so this many attempts get a fresh one.
         let mut left = self.pool.max_size() + 1;
         loop {
-            let mut conn = self.connection()?;
-            match work(&mut conn) {
+            let mut session = self.connection()?;
+            match work(&mut session.conn) {
                 Ok(value) => return Ok(value),
-                Err(error) if left > 1 && retry(&error) => {
-                    left -= 1;
-                    tracing::debug!(?error, "a pooled connection was lost; retrying");
+                Err(error) => {
+                    self.note(&mut session, &error);
+                    if left > 1 && self.lost(&error) && safe_to_retry(&error) {
+                        left -= 1;
+                        tracing::debug!(?error, "a pooled connection was lost; retrying");
+                    } else {
+                        return Err(self.failure(error));
+                    }
                 }
-                Err(error) => return Err(self.failure(error)),
             }
         }
     }
@@ -173,10 +200,7 @@ impl<B: Backend> SqlStore<B> {
         &self,
         mut work: impl FnMut(&mut AnyConnection) -> Result<T, DieselError>,
     ) -> Result<T, StoreError> {
-        self.attempts(
-            |conn| work(conn).map_err(TxError::Database),
-            |error| matches!(error, TxError::Database(error) if is_lost(error)),
-        )
+        self.attempts(|conn| work(conn).map_err(TxError::Database), |_| true)
     }
 
     /// Runs a unit of work in one write transaction.
@@ -187,7 +211,7 @@ impl<B: Backend> SqlStore<B> {
         let _turn = self.backend.writer_turn();
         self.attempts(
             |conn| transaction_beginning_with(conn, B::BEGIN, &mut work),
-            |error| matches!(error, TxError::LostBeforeStart(_)),
+            |error| matches!(error, TxError::Begin(_)),
         )
     }
 
@@ -199,8 +223,11 @@ impl<B: Backend> SqlStore<B> {
         work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
         let _turn = self.backend.writer_turn();
-        let mut conn = self.connection()?;
-        work(&mut conn).map_err(|error| self.failure(error))
+        let mut session = self.connection()?;
+        work(&mut session.conn).map_err(|error| {
+            self.note(&mut session, &error);
+            self.failure(error)
+        })
     }
 
     /// Succeeds when the database answers, on the probe's own connection: a busy pool does
@@ -210,15 +237,17 @@ impl<B: Backend> SqlStore<B> {
         let mut slot = slot
             .try_lock()
             .map_err(|_| StoreError::Unavailable(Box::new(ProbeBusy)))?;
-        let conn = match &mut *slot {
-            Some(conn) => conn,
+        let session = match &mut *slot {
+            Some(session) => session,
             empty => empty.insert(
                 connector
                     .connect()
                     .map_err(|error| StoreError::Unavailable(Box::new(error)))?,
             ),
         };
-        let answered = diesel::sql_query("SELECT 1").execute(conn).map(|_| ());
+        let answered = diesel::sql_query("SELECT 1")
+            .execute(&mut session.conn)
+            .map(|_| ());
         answered.map_err(|error| {
             *slot = None;
             StoreError::Unavailable(Box::new(error))

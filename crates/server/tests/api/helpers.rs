@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Once};
 
-use application::{Application, KeyRequest, ProgramRequest};
+use application::{Application, KeyRequest, Ports, ProgramRequest};
 use awc::http::StatusCode;
 use domain::{Grant, InstanceId, Name, Scope, ScopeSet, Slug, Visibility, WorkspaceId};
 use serde_json::{Value, json};
@@ -90,6 +90,10 @@ pub enum TestStore {
 }
 
 impl TestStore {
+    pub fn postgres() -> Self {
+        TestStore::Postgres(TestDatabase::create())
+    }
+
     fn url(&self) -> String {
         match self {
             TestStore::Postgres(database) => database.url.clone(),
@@ -263,12 +267,21 @@ pub async fn spawn_sqlite_app() -> TestApp {
 }
 
 async fn spawn_app_on(store: TestStore, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_ports(store, adjust, |ports| ports).await
+}
+
+/// `spawn_app` whose application runs on `wrap(ports)`: to inject faults through the ports.
+pub async fn spawn_app_with_ports(
+    store: TestStore,
+    adjust: impl FnOnce(&mut Settings),
+    wrap: impl FnOnce(Ports) -> Ports,
+) -> TestApp {
     init_logs();
     let mut settings = settings(&store.url());
     adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
-    let app = server::application(&storage, &settings);
+    let app = Arc::new(Application::new(wrap(storage.ports()), settings.key_cache));
 
     let mut tenants = Vec::new();
     for (id, name) in [("ws_a", "Workspace A"), ("ws_b", "Workspace B")] {
@@ -302,9 +315,9 @@ async fn spawn_app_on(store: TestStore, adjust: impl FnOnce(&mut Settings)) -> T
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("local address").port();
-    let server =
+    let started =
         server::start_server(listener, app.clone(), &storage, &settings).expect("start the server");
-    actix_web::rt::spawn(server);
+    actix_web::rt::spawn(started.server);
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         port,

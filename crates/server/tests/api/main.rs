@@ -22,4 +22,5 @@ mod isolation;
 mod keys;
 mod migrations;
 mod operations;
+mod reliability;
 mod schema_parity;
