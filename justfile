@@ -39,6 +39,11 @@ arch:
 bench:
     bash bench/run
 
+# The fault suite: PostgreSQL restarted and crashed under load, the server killed, two servers on one database, a held lock, SIGTERM (restarts the local PostgreSQL; never beside the tests)
+faults:
+    cargo build -q -p server
+    python3 faults/run.py
+
 # What verifying an API key costs: cached, refreshed, and a miss with argon2 (needs PostgreSQL)
 bench-auth:
     cargo bench -p server --bench key_verification
