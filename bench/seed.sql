@@ -1,9 +1,10 @@
--- 100,000 instances across the 100 workspaces ws_bench_1 … ws_bench_100 (about 1 KB each,
--- with criteria, a form and metadata), each with its creation event. Instance g belongs to
--- ws_bench_(g % 100 + 1); ids are 'c' and g on 24 digits.
+-- :count instances of about 1 KB each (criteria, a form, metadata), numbered from :first,
+-- spread over :workspaces workspaces named :prefix followed by a number (or the workspace
+-- :prefix itself when there is one). Ids are 'c' and the number on 24 digits.
+-- Used by bench/run, with psql variables: -v first=1 -v count=100000 -v workspaces=100 …
 INSERT INTO program_instances (workspace_id, id, program_id, name, name_folded, description, slug, logo_url,
     eligibility_criteria, custom_terms, form_config, start_date, end_date, status, metadata, version, created_at, updated_at)
-SELECT 'ws_bench_' || (g % 100 + 1),
+SELECT CASE WHEN :workspaces = 1 THEN :'prefix' ELSE :'prefix' || (g % :workspaces + 1) END,
        'c' || lpad(g::text, 24, '0'),
        'prog_battery_rebate',
        'Bench instance ' || g,
@@ -19,11 +20,6 @@ SELECT 'ws_bench_' || (g % 100 + 1),
        CASE WHEN (g / 100) % 4 = 0 THEN 'inactive' ELSE 'active' END,
        '{"campaign": "bench", "budget": 125000, "owner": "programs-team", "channel": "web"}',
        1,
-       now() - make_interval(secs => g),
-       now() - make_interval(secs => g)
-FROM generate_series(1, 100000) AS g;
-
-INSERT INTO instance_events (workspace_id, instance_id, kind, data, actor_key_id, occurred_at)
-SELECT workspace_id, id, 'created', '{"type": "created"}', NULL, created_at FROM program_instances;
-
-ANALYZE;
+       now() - make_interval(secs => g - :first),
+       now() - make_interval(secs => g - :first)
+FROM generate_series(:first, :first + :count - 1) AS g;

@@ -24,6 +24,12 @@ fn render_error(error: impl std::error::Error + Send + Sync + 'static) -> Render
     RenderError(Box::new(error))
 }
 
+impl From<serde_json::Error> for RenderError {
+    fn from(error: serde_json::Error) -> Self {
+        render_error(error)
+    }
+}
+
 impl From<RenderError> for ApiError {
     fn from(error: RenderError) -> Self {
         ApiError::internal(error)

@@ -1,59 +1,59 @@
 //! JSON representations of domain values, as the API shows them.
 
-use application::{Page, StoredEvent};
+use application::{InstanceSnapshot, Page, StoredEvent};
 use domain::{
-    ApiKey, ApiKeyId, CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentStatus,
-    FormConfig, InstanceEvent, InstanceId, LogoUrl, Metadata, Name, Program, ProgramId,
-    ProgramInstance, Slug, Status, Timestamp, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, Enrollment, EnrollmentStatus, InstanceEvent, InstanceId, Program, ProgramId,
+    Status, Timestamp, Workspace, WorkspaceId,
 };
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-/// An instance as the API shows it: every field, `null` when unset. Serialised straight from
-/// the domain value, without an intermediate JSON tree (lists render twenty at a time).
+/// An instance as the API shows it: every field, `null` when unset. Serialised straight
+/// from the snapshot, its documents copied as stored (lists render twenty at a time).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceView<'a> {
     id: &'a InstanceId,
     program_id: &'a ProgramId,
     workspace_id: &'a WorkspaceId,
-    name: &'a Name,
-    description: Option<&'a Description>,
-    slug: &'a Slug,
-    logo_url: Option<&'a LogoUrl>,
-    eligibility_criteria: Option<&'a EligibilityCriteria>,
-    custom_terms: Option<&'a CustomTerms>,
-    form_config: Option<&'a FormConfig>,
+    name: &'a str,
+    description: Option<&'a str>,
+    slug: &'a str,
+    logo_url: Option<&'a str>,
+    eligibility_criteria: Option<&'a RawValue>,
+    custom_terms: Option<&'a str>,
+    form_config: Option<&'a RawValue>,
     start_date: Option<Timestamp>,
     end_date: Option<Timestamp>,
     status: Status,
-    metadata: Option<&'a Metadata>,
+    metadata: Option<&'a RawValue>,
     version: i64,
     accepting_enrollments: bool,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
 
-pub fn instance(instance: &ProgramInstance, now: Timestamp) -> InstanceView<'_> {
+pub fn instance(instance: &InstanceSnapshot, now: Timestamp) -> InstanceView<'_> {
     InstanceView {
-        id: instance.id(),
-        program_id: instance.program_id(),
-        workspace_id: instance.workspace_id(),
-        name: instance.name(),
-        description: instance.description(),
-        slug: instance.slug(),
-        logo_url: instance.logo_url(),
-        eligibility_criteria: instance.eligibility_criteria(),
-        custom_terms: instance.custom_terms(),
-        form_config: instance.form_config(),
-        start_date: instance.schedule().start(),
-        end_date: instance.schedule().end(),
-        status: instance.status(),
-        metadata: instance.metadata(),
-        version: instance.version(),
+        id: &instance.id,
+        program_id: &instance.program_id,
+        workspace_id: &instance.workspace_id,
+        name: &instance.name,
+        description: instance.description.as_deref(),
+        slug: &instance.slug,
+        logo_url: instance.logo_url.as_deref(),
+        eligibility_criteria: instance.eligibility_criteria.as_deref(),
+        custom_terms: instance.custom_terms.as_deref(),
+        form_config: instance.form_config.as_deref(),
+        start_date: instance.schedule.start(),
+        end_date: instance.schedule.end(),
+        status: instance.status,
+        metadata: instance.metadata.as_deref(),
+        version: instance.version,
         accepting_enrollments: instance.accepting_enrollments(now),
-        created_at: instance.created_at(),
-        updated_at: instance.updated_at(),
+        created_at: instance.created_at,
+        updated_at: instance.updated_at,
     }
 }
 

@@ -160,6 +160,19 @@ impl Backend for Postgres {
         }
     }
 
+    /// libpq knew the connection was gone before sending, or the server had ended the
+    /// session before the statement arrived (its FATAL notice is what was read back).
+    fn never_ran(&self, error: &DieselError) -> bool {
+        match error {
+            DieselError::DatabaseError(_, info) => {
+                let message = info.message();
+                message.contains("no connection to the server")
+                    || message.starts_with("terminating connection")
+            }
+            _ => false,
+        }
+    }
+
     fn translate(&self, error: DieselError) -> StoreError {
         if self.is_lost(&error) {
             return StoreError::Unavailable(Box::new(error));

@@ -1,7 +1,9 @@
 //! Program instance use cases.
 
 use domain::{InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope, Slug};
-use ports::{EventRecord, InstanceCursor, InstanceFilter, Page, StoreError, StoredEvent};
+use ports::{
+    EventRecord, InstanceCursor, InstanceFilter, InstanceSnapshot, Page, StoreError, StoredEvent,
+};
 
 use crate::idempotency::answered;
 use crate::{AppError, Application, Conflict, Idempotent, Principal};
@@ -30,15 +32,13 @@ impl Application {
             ));
         }
         let program = self
-            .ports
-            .catalog
-            .find_visible(&who.workspace_id, program_slug)?
+            .program_id(program_slug)?
             .ok_or(AppError::NotFound("program"))?;
         let id = InstanceId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
         let now = self.ports.clock.now();
         let (instance, event) =
-            ProgramInstance::create(id, program.id, who.workspace_id.clone(), draft, now)
+            ProgramInstance::create(id, program, who.workspace_id.clone(), draft, now)
                 .map_err(AppError::Invalid)?;
         let record = EventRecord {
             event,
@@ -52,6 +52,8 @@ impl Application {
             .insert(&instance, &record, answer.as_ref())
         {
             Ok(()) => Ok(instance),
+            // The program is not visible to the workspace (the store checks it as it writes).
+            Err(StoreError::NotFound) => Err(AppError::NotFound("program")),
             Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
                 instance.slug().to_string(),
             ))),
@@ -62,13 +64,18 @@ impl Application {
         }
     }
 
+    /// The instance as it is shown.
     pub fn get_instance(
         &self,
         who: &Principal,
         id: &InstanceId,
-    ) -> Result<ProgramInstance, AppError> {
+    ) -> Result<InstanceSnapshot, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
-        self.load_instance(who, id)
+        who.check_visible(id)?;
+        self.ports
+            .instances
+            .snapshot(&who.workspace_id, id)?
+            .ok_or(AppError::NotFound("program instance"))
     }
 
     /// The instance, when the caller's key may see it.
@@ -146,7 +153,7 @@ impl Application {
         &self,
         who: &Principal,
         request: ListRequest,
-    ) -> Result<Page<ProgramInstance>, AppError> {
+    ) -> Result<Page<InstanceSnapshot>, AppError> {
         who.require(Scope::ProgramInstancesRead)?;
         let mut filter = request.filter;
         if let Some(visible) = who.grant.instances() {

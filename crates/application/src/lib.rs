@@ -29,8 +29,8 @@ pub use system::{CuidGenerator, SystemClock};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
-    EnrollmentCursor, EventRecord, InstanceCursor, InstanceFilter, Page, StoredEvent,
-    StoredResponse,
+    EnrollmentCursor, EventRecord, InstanceCursor, InstanceFilter, InstanceSnapshot, Page,
+    StoredEvent, StoredResponse,
 };
 
 use auth::Authenticator;
@@ -62,6 +62,7 @@ impl std::fmt::Debug for Ports {
 pub struct Application {
     ports: Ports,
     authenticator: Authenticator,
+    program_ids: catalog::ProgramIds,
 }
 
 impl Application {
@@ -69,6 +70,7 @@ impl Application {
         Self {
             authenticator: Authenticator::new(key_cache),
             ports,
+            program_ids: catalog::ProgramIds::default(),
         }
     }
 

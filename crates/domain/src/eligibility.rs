@@ -9,7 +9,11 @@ use crate::violation::{Violation, Violations};
 const LIST_LIMITS: (usize, usize) = (1_000, 100);
 
 /// Every criterion is optional; a set one must be met. Lists match case-insensitively.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+///
+/// `from_json` parses criteria from outside, checking every rule. Deserialising is the
+/// trusted path, for criteria this crate checked and serialised before (read back from
+/// storage): it checks nothing but the shape.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EligibilityCriteria {
     #[serde(skip_serializing_if = "Option::is_none")]

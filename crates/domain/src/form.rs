@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::strict_json::{
@@ -11,7 +11,7 @@ use crate::strict_json::{
 };
 use crate::violation::{Violation, Violations};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
     Text,
@@ -96,13 +96,23 @@ impl Serialize for Pattern {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Trusted: for a form this crate validated and serialised (see `FormConfig`).
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(deserializer)?;
+        let compiled = compile(&source).map_err(serde::de::Error::custom)?;
+        Ok(Self { source, compiled })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormField {
     key: String,
     label: String,
     #[serde(rename = "type")]
     field_type: FieldType,
+    #[serde(default)]
     required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     help_text: Option<String>,
@@ -174,7 +184,11 @@ impl FormField {
 }
 
 /// The enrollment form of an instance: at most 100 uniquely keyed fields.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+///
+/// `from_json` parses a form from outside, checking every rule. Deserialising is the trusted
+/// path, for a form this crate checked and serialised before (read back from storage): it
+/// checks nothing but the shape.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FormConfig {
     fields: Vec<FormField>,
 }

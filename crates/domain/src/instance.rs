@@ -414,7 +414,7 @@ impl ProgramInstance {
 
     /// `status == active` and `at` within [startDate, endDate].
     pub fn accepting_enrollments(&self, at: Timestamp) -> bool {
-        self.status == Status::Active && self.schedule.contains(at)
+        accepting_enrollments(self.status, self.schedule, at)
     }
 
     pub fn id(&self) -> &InstanceId {
@@ -465,6 +465,12 @@ impl ProgramInstance {
     pub fn updated_at(&self) -> Timestamp {
         self.updated_at
     }
+}
+
+/// Whether an instance with this status and schedule accepts enrollments at `at`: it is
+/// active, and `at` lies within [startDate, endDate].
+pub fn accepting_enrollments(status: Status, schedule: Schedule, at: Timestamp) -> bool {
+    status == Status::Active && schedule.contains(at)
 }
 
 /// How an object-valued field converts to JSON and back.

@@ -1,4 +1,4 @@
-use domain::{Program, Slug, Workspace, WorkspaceId};
+use domain::{Program, ProgramId, Slug, Workspace, WorkspaceId};
 
 use crate::StoreError;
 
@@ -11,6 +11,10 @@ pub trait ProgramCatalog: Send + Sync {
         workspace: &WorkspaceId,
         slug: &Slug,
     ) -> Result<Option<Program>, StoreError>;
+
+    /// The id of the program with this slug, visible or not: a program keeps its slug and
+    /// its id for ever, so this may be remembered.
+    fn id_of(&self, slug: &Slug) -> Result<Option<ProgramId>, StoreError>;
 
     /// Every program visible to `workspace`, ordered by slug.
     fn list_visible(&self, workspace: &WorkspaceId) -> Result<Vec<Program>, StoreError>;

@@ -15,8 +15,9 @@ use time::Duration;
 
 use crate::{
     EnrollmentCursor, EnrollmentStore, EventRecord, IdempotencyRecord, IdempotencyStore,
-    IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceStore, KeyCredentials, KeyStore,
-    ProgramCatalog, SecretHash, StoreError, StoredResponse, WorkspaceDirectory,
+    IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
+    KeyCredentials, KeyStore, ProgramCatalog, SecretHash, StoreError, StoredResponse,
+    WorkspaceDirectory,
 };
 
 /// Everything a storage adapter implements.
@@ -42,6 +43,7 @@ macro_rules! storage_contract_tests {
         $crate::storage_contract_tests!(@cases $fresh, [
             instances_round_trip_every_field,
             slugs_are_unique_per_workspace,
+            instances_of_invisible_programs_are_not_stored,
             changes_through_a_lock_are_saved_with_their_events,
             a_dropped_lock_writes_nothing,
             concurrent_changes_under_locks_are_never_lost,
@@ -156,10 +158,10 @@ fn stage(store: &dyn Storage) -> (WorkspaceId, WorkspaceId, Program) {
     )
 }
 
-fn ids(instances: &[ProgramInstance]) -> Vec<String> {
+fn ids(instances: &[InstanceSnapshot]) -> Vec<String> {
     instances
         .iter()
-        .map(|instance| instance.id().to_string())
+        .map(|instance| instance.id.to_string())
         .collect()
 }
 
@@ -186,6 +188,17 @@ pub fn instances_round_trip_every_field(store: &dyn Storage) {
     };
     let instance = instance_with(&a, &program, 1, draft, at("2026-02-03T04:05:06.789012Z"));
     store_instance(store, &instance);
+    let snapshot = InstanceSnapshot::of(&instance).unwrap();
+    assert_eq!(
+        store.snapshot(&a, instance.id()).unwrap(),
+        Some(snapshot.clone())
+    );
+    assert_eq!(
+        InstanceStore::list(store, &a, &InstanceFilter::default(), None, 10)
+            .unwrap()
+            .items,
+        [snapshot]
+    );
     assert_eq!(
         InstanceStore::get(store, &a, instance.id()).unwrap(),
         Some(instance)
@@ -233,6 +246,35 @@ fn renamed(name: &str) -> InstancePatch {
         name: Some(Name::parse(name).unwrap()),
         ..InstancePatch::default()
     }
+}
+
+pub fn instances_of_invisible_programs_are_not_stored(store: &dyn Storage) {
+    let (a, b, _) = stage(store);
+    let private = program(
+        store,
+        "b-only",
+        Visibility::Private {
+            shared_with: vec![b.clone()],
+        },
+    );
+    let now = at("2026-01-01T00:00:00Z");
+    assert_eq!(
+        store.id_of(&private.slug).unwrap(),
+        Some(private.id.clone())
+    );
+    let hidden = instance_with(&a, &private, 1, named("Hidden"), now);
+    assert!(matches!(
+        InstanceStore::insert(store, &hidden, &created(&hidden), None),
+        Err(StoreError::NotFound)
+    ));
+    let answer = answer("k", "f", 201, now);
+    assert!(matches!(
+        InstanceStore::insert(store, &hidden, &created(&hidden), Some(&answer)),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(InstanceStore::get(store, &a, hidden.id()).unwrap(), None);
+    assert_eq!(store.answer(&a, "k", now).unwrap(), None);
+    store_instance(store, &instance_with(&b, &private, 2, named("Shared"), now));
 }
 
 pub fn changes_through_a_lock_are_saved_with_their_events(store: &dyn Storage) {
@@ -459,8 +501,8 @@ pub fn lists_are_newest_first_in_keyset_pages(store: &dyn Storage) {
         seen.extend(ids(&page.items));
         let Some(last) = page.items.last() else { break };
         after = Some(InstanceCursor {
-            created_at: last.created_at(),
-            id: last.id().clone(),
+            created_at: last.created_at,
+            id: last.id.clone(),
         });
         if !page.has_more {
             break;
@@ -522,7 +564,7 @@ pub fn list_filters_match_alike(store: &dyn Storage) {
             .unwrap()
             .items
             .iter()
-            .map(|i| i.name().to_string())
+            .map(|i| i.name.clone())
             .collect();
         found.sort();
         found

@@ -2,7 +2,7 @@ use domain::{
     ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId,
 };
 
-use crate::{IdempotentAnswer, StoreError};
+use crate::{IdempotentAnswer, InstanceSnapshot, StoreError};
 
 /// An event as it is written: what happened, who did it, when.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,8 +71,9 @@ pub trait InstanceStore: Send + Sync {
     /// that goes with it, atomically.
     ///
     /// # Errors
-    /// MUST return `SlugTaken` when the workspace has an instance with the same slug, and
-    /// store nothing then; see `IdempotencyStore` for the answer's errors.
+    /// MUST return `NotFound` when the instance's program is not visible to its workspace,
+    /// and `SlugTaken` when the workspace has an instance with the same slug, storing nothing
+    /// then; see `IdempotencyStore` for the answer's errors.
     fn insert(
         &self,
         instance: &ProgramInstance,
@@ -86,6 +87,13 @@ pub trait InstanceStore: Send + Sync {
         workspace: &WorkspaceId,
         id: &InstanceId,
     ) -> Result<Option<ProgramInstance>, StoreError>;
+
+    /// The instance as it is shown (see `InstanceSnapshot`); `None` as for `get`.
+    fn snapshot(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<InstanceSnapshot>, StoreError>;
 
     /// Locks the instance for a change; `None` when there is no such instance in the
     /// workspace. Concurrent changes of one instance thus apply one after another.
@@ -110,7 +118,7 @@ pub trait InstanceStore: Send + Sync {
         filter: &InstanceFilter,
         after: Option<&InstanceCursor>,
         limit: usize,
-    ) -> Result<Page<ProgramInstance>, StoreError>;
+    ) -> Result<Page<InstanceSnapshot>, StoreError>;
 
     /// The instance's events oldest first, with `sequence` greater than `after`.
     fn events(

@@ -12,6 +12,7 @@ mod error;
 mod idempotency;
 mod instances;
 mod keys;
+mod snapshot;
 mod system;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
@@ -22,4 +23,5 @@ pub use instances::{
     EventRecord, InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page, StoredEvent,
 };
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
+pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};

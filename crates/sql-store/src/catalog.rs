@@ -1,11 +1,11 @@
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use domain::{Program, Slug, Visibility, Workspace, WorkspaceId};
+use domain::{Program, ProgramId, Slug, Visibility, Workspace, WorkspaceId};
 use ports::{ProgramCatalog, StoreError, WorkspaceDirectory};
 
 use crate::connection::AnyConnection;
-use crate::rows::{ProgramRow, WorkspaceRow};
+use crate::rows::{ProgramRow, WorkspaceRow, corrupt};
 use crate::schema::{program_shares, programs, workspaces};
 use crate::store::{Backend, SqlStore};
 
@@ -47,7 +47,38 @@ fn programs_of(rows: Vec<(ProgramRow, Vec<String>)>) -> Result<Vec<Program>, Sto
         .collect()
 }
 
+/// Whether the program is public or shared with the workspace.
+pub(crate) fn visible_to(
+    conn: &mut AnyConnection,
+    workspace: &WorkspaceId,
+    program: &ProgramId,
+) -> Result<bool, DieselError> {
+    let shared = exists(
+        program_shares::table
+            .filter(program_shares::program_id.eq(programs::id))
+            .filter(program_shares::workspace_id.eq(workspace.as_str())),
+    );
+    diesel::select(exists(
+        programs::table
+            .filter(programs::id.eq(program.as_str()))
+            .filter(programs::visibility.eq("public").or(shared)),
+    ))
+    .get_result(conn)
+}
+
 impl<B: Backend> ProgramCatalog for SqlStore<B> {
+    fn id_of(&self, slug: &Slug) -> Result<Option<ProgramId>, StoreError> {
+        let id: Option<String> = self.read(|conn| {
+            programs::table
+                .filter(programs::slug.eq(slug.as_str()))
+                .select(programs::id)
+                .first(conn)
+                .optional()
+        })?;
+        id.map(|id| ProgramId::parse(&id).map_err(|error| corrupt("program", error)))
+            .transpose()
+    }
+
     fn find_visible(
         &self,
         workspace: &WorkspaceId,

@@ -1,13 +1,15 @@
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::{InstanceEvent, InstanceId, ProgramInstance, Status, WorkspaceId};
 use ports::{
-    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceStore, LockedInstance,
-    Page, StoreError, StoredEvent,
+    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
+    LockedInstance, Page, StoreError, StoredEvent,
 };
 
-use crate::column_types::{At, JsonText};
-use crate::connection::{AnyConnection, TxError};
+use crate::catalog::visible_to;
+use crate::column_types::{At, Document, Instant, JsonText};
+use crate::connection::{AnyConnection, MultiBackend, TxError};
 use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{InstanceRow, corrupt, read_json};
@@ -38,6 +40,111 @@ pub(crate) fn append_events(
 
 type EventColumns = (i64, JsonText, Option<String>, At);
 
+/// A new instance of a program visible to its workspace, with its creation event, in one
+/// statement (one round trip, atomic by itself): what a create costs on PostgreSQL, where a
+/// statement may insert into two tables. `false` when the program is not visible.
+fn create_in_one_statement(
+    conn: &mut PgConnection,
+    row: &InstanceRow,
+    event: &EventRecord,
+    data: &JsonText,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+
+    const CREATE: &str = "
+        WITH visible AS (
+            SELECT p.id FROM programs p
+            WHERE p.id = $3 AND (p.visibility = 'public' OR EXISTS (
+                SELECT 1 FROM program_shares s WHERE s.program_id = p.id AND s.workspace_id = $1))
+        ), instance AS (
+            INSERT INTO program_instances (workspace_id, id, program_id, name, name_folded,
+                description, slug, logo_url, eligibility_criteria, custom_terms, form_config,
+                start_date, end_date, status, metadata, version, created_at, updated_at)
+            SELECT $1, $2, visible.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                $16, $17, $18
+            FROM visible
+            RETURNING workspace_id, id
+        )
+        INSERT INTO instance_events (workspace_id, instance_id, kind, data, actor_key_id, occurred_at)
+        SELECT workspace_id, id, $19, $20, $21, $22 FROM instance";
+    let inserted = diesel::sql_query(CREATE)
+        .bind::<Text, _>(&row.workspace_id)
+        .bind::<Text, _>(&row.id)
+        .bind::<Text, _>(&row.program_id)
+        .bind::<Text, _>(&row.name)
+        .bind::<Text, _>(&row.name_folded)
+        .bind::<Nullable<Text>, _>(&row.description)
+        .bind::<Text, _>(&row.slug)
+        .bind::<Nullable<Text>, _>(&row.logo_url)
+        .bind::<Nullable<Document>, _>(&row.eligibility_criteria)
+        .bind::<Nullable<Text>, _>(&row.custom_terms)
+        .bind::<Nullable<Document>, _>(&row.form_config)
+        .bind::<Nullable<Instant>, _>(&row.start_date)
+        .bind::<Nullable<Instant>, _>(&row.end_date)
+        .bind::<Text, _>(&row.status)
+        .bind::<Nullable<Document>, _>(&row.metadata)
+        .bind::<BigInt, _>(row.version)
+        .bind::<Instant, _>(row.created_at)
+        .bind::<Instant, _>(row.updated_at)
+        .bind::<Text, _>(event.event.kind())
+        .bind::<Document, _>(data)
+        .bind::<Nullable<Text>, _>(event.actor.as_ref().map(|id| id.as_str()))
+        .bind::<Instant, _>(At(event.occurred_at))
+        .execute(conn)?;
+    Ok(inserted == 1)
+}
+
+/// The instances of the workspace that `filter` (and `status`, when given) selects, after
+/// the cursor, newest first.
+fn newest_first<'a>(
+    workspace: &'a WorkspaceId,
+    filter: &'a InstanceFilter,
+    status: Option<Status>,
+    after: Option<&'a InstanceCursor>,
+) -> program_instances::BoxedQuery<'a, MultiBackend, program_instances::SqlType> {
+    use program_instances::dsl as pi;
+    let mut query = pi::program_instances
+        .filter(pi::workspace_id.eq(workspace.as_str()))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(pi::status.eq(status.as_str()));
+    }
+    if let Some(program_id) = &filter.program_id {
+        query = query.filter(pi::program_id.eq(program_id.as_str()));
+    }
+    if let Some(slug) = &filter.slug {
+        query = query.filter(pi::slug.eq(slug.as_str()));
+    }
+    if let Some(text) = &filter.name_contains {
+        query = query.filter(pi::name_folded.like(contains_pattern(text)).escape('\\'));
+    }
+    if let Some(at) = filter.active_at {
+        let at = At(at);
+        query = query
+            .filter(pi::status.eq(Status::Active.as_str()))
+            .filter(pi::start_date.is_null().or(pi::start_date.le(at)))
+            .filter(pi::end_date.is_null().or(pi::end_date.ge(at)));
+    }
+    if let Some(after) = filter.created_after {
+        query = query.filter(pi::created_at.gt(At(after)));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(pi::created_at.lt(At(before)));
+    }
+    if let Some(ids) = &filter.only_ids {
+        query = query.filter(pi::id.eq_any(ids.iter().map(InstanceId::as_str)));
+    }
+    if let Some(cursor) = after {
+        let at = At(cursor.created_at);
+        query = query.filter(
+            pi::created_at
+                .lt(at)
+                .or(pi::created_at.eq(at).and(pi::id.lt(cursor.id.as_str()))),
+        );
+    }
+    query.order((pi::created_at.desc(), pi::id.desc()))
+}
+
 fn stored_event(
     (sequence, data, actor, occurred_at): EventColumns,
 ) -> Result<StoredEvent, StoreError> {
@@ -63,10 +170,31 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         event: &EventRecord,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
-        let row = InstanceRow::from_domain(instance);
+        let row = InstanceRow::from_domain(instance)?;
+        let not_visible = || TxError::Store(StoreError::NotFound);
+        if answer.is_none() {
+            let data = JsonText::of(&event.event)?;
+            let done = self.write_statement(|conn| match conn {
+                AnyConnection::Postgres(pg) => {
+                    let inserted = create_in_one_statement(pg, &row, event, &data)?;
+                    if inserted {
+                        Ok(true)
+                    } else {
+                        Err(not_visible())
+                    }
+                }
+                AnyConnection::Sqlite(_) => Ok(false),
+            })?;
+            if done {
+                return Ok(());
+            }
+        }
         self.write(|conn| {
             if let Some(answer) = answer {
                 keep(&self.backend, conn, instance.workspace_id(), answer)?;
+            }
+            if !visible_to(conn, instance.workspace_id(), instance.program_id())? {
+                return Err(not_visible());
             }
             diesel::insert_into(program_instances::table)
                 .values(&row)
@@ -89,6 +217,23 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
                 .optional()
         })?
         .map(InstanceRow::into_domain)
+        .transpose()
+    }
+
+    fn snapshot(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<InstanceSnapshot>, StoreError> {
+        self.read(|conn| {
+            program_instances::table
+                .filter(program_instances::workspace_id.eq(workspace.as_str()))
+                .filter(program_instances::id.eq(id.as_str()))
+                .select(InstanceRow::as_select())
+                .first(conn)
+                .optional()
+        })?
+        .map(InstanceRow::into_snapshot)
         .transpose()
     }
 
@@ -123,74 +268,40 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         }
     }
 
+    /// Every plan reads the newest-first index that matches its equality filters, in order,
+    /// and stops after a page, however big the workspace and whatever the planner's
+    /// statistics say: a status is an equality (never `= ANY`), and several statuses are
+    /// read one by one and merged here, in order.
     fn list(
         &self,
         workspace: &WorkspaceId,
         filter: &InstanceFilter,
         after: Option<&InstanceCursor>,
         limit: usize,
-    ) -> Result<Page<ProgramInstance>, StoreError> {
-        use program_instances::dsl as pi;
-        let filtered = || {
-            let mut query = pi::program_instances
-                .filter(pi::workspace_id.eq(workspace.as_str()))
-                .select(InstanceRow::as_select())
-                .into_boxed();
-            if let Some(program_id) = &filter.program_id {
-                query = query.filter(pi::program_id.eq(program_id.as_str().to_owned()));
-            }
-            if let Some(statuses) = &filter.statuses {
-                query = query.filter(
-                    pi::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-                );
-            }
-            if let Some(slug) = &filter.slug {
-                query = query.filter(pi::slug.eq(slug.clone()));
-            }
-            if let Some(text) = &filter.name_contains {
-                query = query.filter(pi::name_folded.like(contains_pattern(text)).escape('\\'));
-            }
-            if let Some(at) = filter.active_at {
-                let at = At(at);
-                query = query
-                    .filter(pi::status.eq(Status::Active.as_str()))
-                    .filter(pi::start_date.is_null().or(pi::start_date.le(at)))
-                    .filter(pi::end_date.is_null().or(pi::end_date.ge(at)));
-            }
-            if let Some(after) = filter.created_after {
-                query = query.filter(pi::created_at.gt(At(after)));
-            }
-            if let Some(before) = filter.created_before {
-                query = query.filter(pi::created_at.lt(At(before)));
-            }
-            if let Some(ids) = &filter.only_ids {
-                query = query.filter(
-                    pi::id.eq_any(
-                        ids.iter()
-                            .map(|id| id.as_str().to_owned())
-                            .collect::<Vec<_>>(),
-                    ),
-                );
-            }
-            if let Some(cursor) = after {
-                let at = At(cursor.created_at);
-                query = query.filter(
-                    pi::created_at.lt(at).or(pi::created_at
-                        .eq(at)
-                        .and(pi::id.lt(cursor.id.as_str().to_owned()))),
-                );
-            }
-            query
+    ) -> Result<Page<InstanceSnapshot>, StoreError> {
+        let mut statuses: Vec<Option<Status>> = match &filter.statuses {
+            None => vec![None],
+            Some(statuses) => statuses.iter().copied().map(Some).collect(),
         };
-        let rows = self.read(|conn| {
-            filtered()
-                .order((pi::created_at.desc(), pi::id.desc()))
-                .limit(rows_to_fetch(limit))
-                .load::<InstanceRow>(conn)
-        })?;
+        statuses.sort_by_key(|status| status.map(Status::as_str));
+        statuses.dedup();
+        if statuses.len() == Status::ALL.len() {
+            statuses = vec![None];
+        }
+        let mut rows = Vec::new();
+        for status in statuses {
+            rows.extend(self.read(|conn| {
+                newest_first(workspace, filter, status, after)
+                    .limit(rows_to_fetch(limit))
+                    .load::<InstanceRow>(conn)
+            })?);
+        }
+        // Merged newest first (each status's rows already are).
+        rows.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        rows.truncate(limit.saturating_add(1));
         let instances = rows
             .into_iter()
-            .map(InstanceRow::into_domain)
+            .map(InstanceRow::into_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page_of(instances, limit))
     }

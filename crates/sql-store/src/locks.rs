@@ -157,7 +157,7 @@ impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
         next: &ProgramInstance,
         events: &[EventRecord],
     ) -> Result<(), StoreError> {
-        let row = InstanceRow::from_domain(next);
+        let row = InstanceRow::from_domain(next)?;
         let locked_version = self.current.version();
         self.finish(|conn| {
             let this = program_instances::table

@@ -8,13 +8,14 @@ use diesel::prelude::*;
 use domain::eligibility::Evaluation;
 use domain::enrollment::{Customer, Device};
 use domain::{
-    ApiKey, ApiKeyId, CustomTerms, Description, EligibilityCriteria, Enrollment, EnrollmentId,
-    FormConfig, Grant, InstanceId, InstanceParts, LogoUrl, Metadata, Name, Program, ProgramId,
-    ProgramInstance, Scope, Slug, Visibility, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, CustomTerms, Description, Enrollment, EnrollmentId, Grant, InstanceId,
+    InstanceParts, LogoUrl, Name, Program, ProgramId, ProgramInstance, Schedule, Scope, Slug,
+    Visibility, Workspace, WorkspaceId,
 };
-use ports::StoreError;
+use ports::{InstanceSnapshot, StoreError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::column_types::{At, JsonText};
 use crate::connection::MultiBackend;
@@ -35,13 +36,13 @@ pub(crate) fn read_json<T: DeserializeOwned>(what: &str, text: &JsonText) -> Res
     parsed(what, serde_json::from_str(&text.0))
 }
 
-fn document<T>(
+/// A stored document, read on the trusted path: it was checked when it was written, so it
+/// is deserialised straight into its type, without a JSON tree and without the checks.
+fn document<T: DeserializeOwned>(
     what: &str,
     text: Option<JsonText>,
-    from_json: impl FnOnce(Value) -> Result<T, domain::Violations>,
 ) -> Result<Option<T>, StoreError> {
-    text.map(|text| parsed(what, from_json(read_json(what, &text)?)))
-        .transpose()
+    text.map(|text| read_json(what, &text)).transpose()
 }
 
 fn optional<T, E: std::fmt::Display>(
@@ -81,8 +82,8 @@ pub(crate) struct InstanceRow {
 }
 
 impl InstanceRow {
-    pub(crate) fn from_domain(instance: &ProgramInstance) -> Self {
-        Self {
+    pub(crate) fn from_domain(instance: &ProgramInstance) -> Result<Self, StoreError> {
+        Ok(Self {
             workspace_id: instance.workspace_id().to_string(),
             id: instance.id().to_string(),
             program_id: instance.program_id().to_string(),
@@ -93,19 +94,18 @@ impl InstanceRow {
             logo_url: instance.logo_url().map(|url| url.as_str().to_owned()),
             eligibility_criteria: instance
                 .eligibility_criteria()
-                .map(|criteria| json_of(&criteria.to_json())),
+                .map(JsonText::of)
+                .transpose()?,
             custom_terms: instance.custom_terms().map(|text| text.as_str().to_owned()),
-            form_config: instance.form_config().map(|form| json_of(&form.to_json())),
+            form_config: instance.form_config().map(JsonText::of).transpose()?,
             start_date: instance.schedule().start().map(At),
             end_date: instance.schedule().end().map(At),
             status: instance.status().as_str().to_owned(),
-            metadata: instance
-                .metadata()
-                .map(|metadata| json_of(&metadata.to_json())),
+            metadata: instance.metadata().map(JsonText::of).transpose()?,
             version: instance.version(),
             created_at: At(instance.created_at()),
             updated_at: At(instance.updated_at()),
-        }
+        })
     }
 
     pub(crate) fn into_domain(self) -> Result<ProgramInstance, StoreError> {
@@ -118,22 +118,51 @@ impl InstanceRow {
             description: optional(what, self.description.as_deref(), Description::parse)?,
             slug: parsed(what, Slug::parse(&self.slug))?,
             logo_url: optional(what, self.logo_url.as_deref(), LogoUrl::parse)?,
-            eligibility_criteria: document(
-                what,
-                self.eligibility_criteria,
-                EligibilityCriteria::from_json,
-            )?,
+            eligibility_criteria: document(what, self.eligibility_criteria)?,
             custom_terms: optional(what, self.custom_terms.as_deref(), CustomTerms::parse)?,
-            form_config: document(what, self.form_config, FormConfig::from_json)?,
+            form_config: document(what, self.form_config)?,
             start_date: self.start_date.map(|at| at.0),
             end_date: self.end_date.map(|at| at.0),
             status: parsed(what, self.status.parse())?,
-            metadata: document(what, self.metadata, Metadata::from_json)?,
+            metadata: document(what, self.metadata)?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
         };
         parsed(what, ProgramInstance::from_parts(parts))
+    }
+}
+
+impl InstanceRow {
+    /// The instance as it is shown: documents kept as their stored text, nothing checked
+    /// again but the shape of identifiers (see `InstanceSnapshot`).
+    pub(crate) fn into_snapshot(self) -> Result<InstanceSnapshot, StoreError> {
+        let what = "program instance";
+        let document = |text: Option<JsonText>| {
+            text.map(|text| parsed(what, RawValue::from_string(text.0)))
+                .transpose()
+        };
+        Ok(InstanceSnapshot {
+            id: parsed(what, InstanceId::parse(&self.id))?,
+            program_id: parsed(what, ProgramId::parse(&self.program_id))?,
+            workspace_id: parsed(what, WorkspaceId::parse(&self.workspace_id))?,
+            name: self.name,
+            description: self.description,
+            slug: self.slug,
+            logo_url: self.logo_url,
+            eligibility_criteria: document(self.eligibility_criteria)?,
+            custom_terms: self.custom_terms,
+            form_config: document(self.form_config)?,
+            schedule: parsed(
+                what,
+                Schedule::new(self.start_date.map(|at| at.0), self.end_date.map(|at| at.0)),
+            )?,
+            status: parsed(what, self.status.parse())?,
+            metadata: document(self.metadata)?,
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
     }
 }
 

@@ -64,6 +64,12 @@ pub trait Backend: Send + Sync + 'static {
         )
     }
 
+    /// Whether the error proves the statement never ran (the session had ended before it
+    /// was sent): then even a write that is not a transaction may run again elsewhere.
+    fn never_ran(&self, _error: &DieselError) -> bool {
+        false
+    }
+
     /// The one translation of this engine's errors into port errors (unique violations into
     /// `SlugTaken` or `Duplicate`, lost connections and timeouts into `Unavailable`, …).
     fn translate(&self, error: DieselError) -> StoreError;
@@ -174,7 +180,7 @@ impl<B: Backend> SqlStore<B> {
     fn attempts<T>(
         &self,
         mut work: impl FnMut(&mut AnyConnection) -> Result<T, TxError>,
-        safe_to_retry: fn(&TxError) -> bool,
+        safe_to_retry: fn(&Self, &TxError) -> bool,
     ) -> Result<T, StoreError> {
         // Each lost connection leaves the pool, so this many attempts get a fresh one.
         let mut left = self.pool.max_size() + 1;
@@ -184,7 +190,7 @@ impl<B: Backend> SqlStore<B> {
                 Ok(value) => return Ok(value),
                 Err(error) => {
                     self.note(&mut session, &error);
-                    if left > 1 && self.lost(&error) && safe_to_retry(&error) {
+                    if left > 1 && self.lost(&error) && safe_to_retry(self, &error) {
                         left -= 1;
                         tracing::debug!(?error, "a pooled connection was lost; retrying");
                     } else {
@@ -200,7 +206,7 @@ impl<B: Backend> SqlStore<B> {
         &self,
         mut work: impl FnMut(&mut AnyConnection) -> Result<T, DieselError>,
     ) -> Result<T, StoreError> {
-        self.attempts(|conn| work(conn).map_err(TxError::Database), |_| true)
+        self.attempts(|conn| work(conn).map_err(TxError::Database), |_, _| true)
     }
 
     /// Runs a unit of work in one write transaction.
@@ -211,22 +217,21 @@ impl<B: Backend> SqlStore<B> {
         let _turn = self.backend.writer_turn();
         self.attempts(
             |conn| transaction_beginning_with(conn, B::BEGIN, &mut work),
-            |error| matches!(error, TxError::Begin(_)),
+            |_, error| matches!(error, TxError::Begin(_)),
         )
     }
 
     /// Runs a write that needs no transaction (a single statement is atomic by itself).
-    /// It is not retried: had the connection been lost while the statement ran, the
-    /// statement may have taken effect.
+    /// It runs again on another connection only when it provably never ran: had the
+    /// connection been lost while it ran, it may have taken effect.
     pub(crate) fn write_statement<T>(
         &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, TxError>,
+        work: impl FnMut(&mut AnyConnection) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
         let _turn = self.backend.writer_turn();
-        let mut session = self.connection()?;
-        work(&mut session.conn).map_err(|error| {
-            self.note(&mut session, &error);
-            self.failure(error)
+        self.attempts(work, |store, error| match error {
+            TxError::Database(error) => store.backend.never_ran(error),
+            _ => false,
         })
     }
 

@@ -4,7 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use application::{IdempotencyKey, Idempotent, InstanceCursor, InstanceFilter, ListRequest};
+use application::{
+    IdempotencyKey, Idempotent, InstanceCursor, InstanceFilter, InstanceSnapshot, ListRequest,
+};
 use domain::{Description, InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp};
 use validator::Validate;
 
@@ -19,22 +21,28 @@ use crate::query::QueryParams;
 use crate::reply::{RenderError, Reply, kept};
 use crate::{cursor, views};
 
-fn etag(instance: &ProgramInstance) -> String {
-    format!("\"{}\"", instance.version())
+fn instance_reply(
+    status: StatusCode,
+    instance: &InstanceSnapshot,
+    now: Timestamp,
+) -> Result<Reply, RenderError> {
+    let etag = format!("\"{}\"", instance.version);
+    Reply::json(status, &views::instance(instance, now))?.with_header(ETAG, &etag)
 }
 
-fn instance_reply(
+/// The reply for an instance just written.
+fn written_reply(
     status: StatusCode,
     instance: &ProgramInstance,
     now: Timestamp,
 ) -> Result<Reply, RenderError> {
-    Reply::json(status, &views::instance(instance, now))?.with_header(ETAG, &etag(instance))
+    instance_reply(status, &InstanceSnapshot::of(instance)?, now)
 }
 
 /// The 201 of a new instance, as at its creation (so that its replay says the same).
 fn created_reply(instance: &ProgramInstance) -> Result<Reply, RenderError> {
     let location = format!("/programInstances/{}", instance.id());
-    instance_reply(StatusCode::CREATED, instance, instance.created_at())?
+    written_reply(StatusCode::CREATED, instance, instance.created_at())?
         .with_header(LOCATION, &location)
 }
 
@@ -119,7 +127,7 @@ pub async fn update(
     let instance = state
         .call(move |app| app.update_instance(&caller.0, &id, patch, condition.as_deref()))
         .await?;
-    Ok(instance_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
+    Ok(written_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
 }
 
 pub async fn delete(
@@ -205,12 +213,7 @@ pub async fn list(
     let view = views::page(
         &page,
         |instance| views::instance(instance, now),
-        |last| {
-            cursor::encode(&[
-                &last.created_at().unix_micros().to_string(),
-                last.id().as_str(),
-            ])
-        },
+        |last| cursor::encode(&[&last.created_at.unix_micros().to_string(), last.id.as_str()]),
     );
     Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::timestamp::Timestamp;
@@ -245,7 +245,10 @@ impl LogoUrl {
 }
 
 /// Free-form custom fields: at most 50 keys of at most 40 characters, at most 8 KiB as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// `from_json` checks the rules; deserialising is the trusted path, for metadata this crate
+/// checked and serialised before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Metadata(Map<String, Value>);
 

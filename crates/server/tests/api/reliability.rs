@@ -8,7 +8,9 @@ use application::Ports;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use domain::{InstanceId, ProgramInstance, WorkspaceId};
-use ports::{EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceStore};
+use ports::{
+    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
+};
 use ports::{LockedInstance, Page, StoreError, StoredEvent};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -141,6 +143,14 @@ impl InstanceStore for FailingInserts {
         self.inner.get(workspace, id)
     }
 
+    fn snapshot(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<InstanceSnapshot>, StoreError> {
+        self.inner.snapshot(workspace, id)
+    }
+
     fn lock<'s>(
         &'s self,
         workspace: &WorkspaceId,
@@ -159,7 +169,7 @@ impl InstanceStore for FailingInserts {
         filter: &InstanceFilter,
         after: Option<&InstanceCursor>,
         limit: usize,
-    ) -> Result<Page<ProgramInstance>, StoreError> {
+    ) -> Result<Page<InstanceSnapshot>, StoreError> {
         self.inner.list(workspace, filter, after, limit)
     }
 
