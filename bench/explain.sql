@@ -11,7 +11,8 @@ ORDER BY created_at DESC, id DESC LIMIT 21;
 \echo '--- one status, next page (a cursor)'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT * FROM program_instances WHERE workspace_id = 'ws_big' AND status = 'active'
-  AND (created_at < now() - interval '1 hour' OR (created_at = now() - interval '1 hour' AND id < 'c9'))
+  AND created_at <= now() - interval '100 hours'
+  AND (created_at < now() - interval '100 hours' OR id < 'c9')
 ORDER BY created_at DESC, id DESC LIMIT 21;
 \echo '--- one program (1,000,000-row workspace)'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

@@ -66,17 +66,21 @@ impl<B: Backend> EnrollmentStore for SqlStore<B> {
                 .filter(en::instance_id.eq(instance.as_str()))
                 .select(EnrollmentRow::as_select())
                 .into_boxed();
-            if let Some(statuses) = statuses {
-                query = query.filter(
-                    en::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-                );
+            match statuses {
+                // An equality, so that the plan reads the status's ordered index.
+                Some([status]) => query = query.filter(en::status.eq(status.as_str())),
+                Some(statuses) => {
+                    query = query.filter(en::status.eq_any(statuses.iter().map(|s| s.as_str())));
+                }
+                None => {}
             }
             if let Some(cursor) = after {
+                // `created_at <= at` bounds the index scan; the rest only skips the ties.
                 let at = At(cursor.created_at);
-                query = query.filter(
-                    en::created_at.lt(at).or(en::created_at
-                        .eq(at)
-                        .and(en::id.lt(cursor.id.as_str().to_owned()))),
+                query = query.filter(en::created_at.le(at)).filter(
+                    en::created_at
+                        .lt(at)
+                        .or(en::id.lt(cursor.id.as_str().to_owned())),
                 );
             }
             query

@@ -135,12 +135,12 @@ fn newest_first<'a>(
         query = query.filter(pi::id.eq_any(ids.iter().map(InstanceId::as_str)));
     }
     if let Some(cursor) = after {
+        // `created_at <= at` bounds the index scan, so a deep page starts where the cursor
+        // is instead of skipping every row before it; the rest only skips the ties.
         let at = At(cursor.created_at);
-        query = query.filter(
-            pi::created_at
-                .lt(at)
-                .or(pi::created_at.eq(at).and(pi::id.lt(cursor.id.as_str()))),
-        );
+        query = query
+            .filter(pi::created_at.le(at))
+            .filter(pi::created_at.lt(at).or(pi::id.lt(cursor.id.as_str())));
     }
     query.order((pi::created_at.desc(), pi::id.desc()))
 }

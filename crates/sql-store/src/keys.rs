@@ -134,11 +134,9 @@ impl<B: Backend> KeyStore for SqlStore<B> {
                 let Some((created_at, id)) = anchor else {
                     return Ok(Vec::new());
                 };
-                query = query.filter(
-                    api_keys::created_at
-                        .lt(created_at)
-                        .or(api_keys::created_at.eq(created_at).and(api_keys::id.lt(id))),
-                );
+                query = query
+                    .filter(api_keys::created_at.le(created_at))
+                    .filter(api_keys::created_at.lt(created_at).or(api_keys::id.lt(id)));
             }
             query
                 .order((api_keys::created_at.desc(), api_keys::id.desc()))
