@@ -4,7 +4,6 @@
 use domain::{ApiKey, ApiKeyId, Grant, Scope, Timestamp, Violation, Violations, WorkspaceId};
 use ports::{Page, StoreError};
 
-use crate::auth::generate_key;
 use crate::idempotency::answered;
 use crate::{ApiKeySecret, AppError, Application, Conflict, Idempotent, Principal};
 
@@ -44,7 +43,7 @@ impl Application {
         let id = ApiKeyId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
         for _ in 0..PREFIX_ATTEMPTS {
-            let (secret, prefix, secret_hash) = generate_key()?;
+            let (secret, prefix, secret_hash) = self.authenticator.generate_key()?;
             let key = ApiKey {
                 id: id.clone(),
                 workspace_id: request.workspace_id.clone(),

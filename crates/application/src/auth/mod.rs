@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+mod hashing;
+
+use argon2::password_hash::SaltString;
 use blake2::{Blake2s256, Digest};
 use domain::api_key::KEY_TAG;
 use domain::{ApiKeyId, Timestamp};
@@ -98,9 +99,9 @@ struct CachedKey {
 pub(crate) struct Authenticator {
     settings: KeyCacheSettings,
     verified: Mutex<HashMap<Digest32, CachedKey>>,
-    /// One argon2 verification at a time: each needs 19 MiB and most of a core, so a burst
-    /// of first requests (or of guesses) must not run dozens at once.
-    argon2_turn: Mutex<()>,
+    /// One argon2 hash at a time: each needs 19 MiB and most of a core, so a burst of first
+    /// requests (or of guesses) must not run dozens at once.
+    hasher: hashing::Hasher,
 }
 
 impl Authenticator {
@@ -108,7 +109,7 @@ impl Authenticator {
         Self {
             settings,
             verified: Mutex::new(HashMap::new()),
-            argon2_turn: Mutex::new(()),
+            hasher: hashing::Hasher::default(),
         }
     }
 
@@ -142,41 +143,26 @@ fn random_hex(len: usize) -> Result<String, AppError> {
     Ok(text)
 }
 
-/// A fresh key: the text to hand out once, its prefix and the hash to store.
-pub(crate) fn generate_key() -> Result<(ApiKeySecret, String, SecretHash), AppError> {
-    let prefix = random_hex(PREFIX_LEN)?;
-    let secret = random_hex(SECRET_LEN)?;
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|error| AppError::Internal(Box::new(error)))?;
-    let salt = SaltString::encode_b64(&salt).map_err(HashingFailed)?;
-    let hash = Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map_err(HashingFailed)?
-        .to_string();
-    Ok((
-        ApiKeySecret(format!("{KEY_TAG}_{prefix}_{secret}")),
-        prefix,
-        SecretHash(hash),
-    ))
-}
-
-/// argon2's errors are not `std::error::Error`; this carries one as a source.
-#[derive(Debug, thiserror::Error)]
-#[error("hashing a new key failed: {0}")]
-struct HashingFailed(argon2::password_hash::Error);
-
-impl From<HashingFailed> for AppError {
-    fn from(error: HashingFailed) -> Self {
-        AppError::Internal(Box::new(error))
+impl Authenticator {
+    /// A fresh key: the text to hand out once, its prefix and the hash to store.
+    pub(crate) fn generate_key(&self) -> Result<(ApiKeySecret, String, SecretHash), AppError> {
+        let prefix = random_hex(PREFIX_LEN)?;
+        let secret = random_hex(SECRET_LEN)?;
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|error| AppError::Internal(Box::new(error)))?;
+        let salt = SaltString::encode_b64(&salt)
+            .map_err(|error| AppError::Internal(Box::new(hashing::HashingFailed::from(error))))?;
+        let hash = self
+            .hasher
+            .turn()
+            .hash(&secret, &salt)
+            .map_err(|error| AppError::Internal(Box::new(error)))?;
+        Ok((
+            ApiKeySecret(format!("{KEY_TAG}_{prefix}_{secret}")),
+            prefix,
+            hash,
+        ))
     }
-}
-
-fn secret_matches(secret: &str, stored_hash: &SecretHash) -> bool {
-    PasswordHash::new(&stored_hash.0).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &hash)
-            .is_ok()
-    })
 }
 
 impl Application {
@@ -220,13 +206,8 @@ impl Application {
         // this one find it verified instead of running argon2 again.
         let mut _turn = None;
         if !verified() {
-            _turn = Some(
-                self.authenticator
-                    .argon2_turn
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
-            );
-            if !verified() && !secret_matches(parts.secret, &secret_hash) {
+            let turn = _turn.insert(self.authenticator.hasher.turn());
+            if !verified() && !turn.matches(parts.secret, &secret_hash) {
                 return Err(AppError::Unauthenticated);
             }
         }
@@ -276,11 +257,13 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_verify() {
-        let (secret, prefix, hash) = generate_key().unwrap();
+        let authenticator = Authenticator::new(KeyCacheSettings::default());
+        let (secret, prefix, hash) = authenticator.generate_key().unwrap();
         let parsed = PresentedKey::parse(secret.expose()).unwrap();
         assert_eq!(parsed.prefix, prefix);
-        assert!(secret_matches(parsed.secret, &hash));
-        assert!(!secret_matches(&"0".repeat(SECRET_LEN), &hash));
+        let mut turn = authenticator.hasher.turn();
+        assert!(turn.matches(parsed.secret, &hash));
+        assert!(!turn.matches(&"0".repeat(SECRET_LEN), &hash));
         assert!(hash.0.starts_with("$argon2id$"));
     }
 
@@ -302,7 +285,8 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug() {
-        let (secret, _, _) = generate_key().unwrap();
+        let authenticator = Authenticator::new(KeyCacheSettings::default());
+        let (secret, _, _) = authenticator.generate_key().unwrap();
         assert!(!format!("{secret:?}").contains(&secret.expose()[4..]));
     }
 }
