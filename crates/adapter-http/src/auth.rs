@@ -14,15 +14,35 @@ use application::{AppError, Principal};
 use crate::HttpState;
 use crate::problem::ApiError;
 
-/// The caller, authenticated by `Authorization: Bearer <key>`.
+/// The caller, authenticated by `Authorization: Bearer <key>` or `Texture-Api-Key: <key>`.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+const TEXTURE_API_KEY: &str = "texture-api-key";
+
+/// The key the request presents, if any: the bearer token, or the `Texture-Api-Key` header
+/// (the header Texture's own API uses). Both may be sent, naming the same key.
+fn presented_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let bearer = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            let token = token.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+        });
+    let texture = req
+        .headers()
+        .get(TEXTURE_API_KEY)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|token| !token.is_empty());
+    match (bearer, texture) {
+        (Some(bearer), Some(texture)) if bearer != texture => Err(ApiError::ConflictingKeys),
+        (Some(token), _) | (None, Some(token)) => Ok(Some(token.to_owned())),
+        (None, None) => Ok(None),
+    }
 }
 
 pub enum CallerFuture {
@@ -53,8 +73,10 @@ impl FromRequest for Caller {
         let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
             return CallerFuture::Ready(ready(Err(ApiError::internal("HTTP state missing"))));
         };
-        let Some(token) = bearer_token(req) else {
-            return unauthenticated();
+        let token = match presented_key(req) {
+            Ok(Some(token)) => token,
+            Ok(None) => return unauthenticated(),
+            Err(conflict) => return CallerFuture::Ready(ready(Err(conflict))),
         };
         if let Some(principal) = state.app.cached_principal(&token) {
             return CallerFuture::Ready(ready(Ok(Caller(principal))));

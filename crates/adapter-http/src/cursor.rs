@@ -16,6 +16,9 @@ fn checksum(payload: &[u8]) -> [u8; CHECKSUM_LEN] {
     sum
 }
 
+/// The shape of every cursor `encode` makes: lowercase hex, at least the checksum.
+pub const PATTERN: &str = "^(?:[0-9a-f]{2}){8,512}$";
+
 pub fn encode(fields: &[&str]) -> String {
     let payload = fields.join("\n");
     let mut bytes = payload.into_bytes();
@@ -26,7 +29,12 @@ pub fn encode(fields: &[&str]) -> String {
 
 /// The fields of a cursor made by `encode`; `None` for anything else.
 pub fn decode(text: &str) -> Option<Vec<String>> {
-    if !text.len().is_multiple_of(2) || text.len() > 1_024 || !text.is_ascii() {
+    let well_formed = text.len().is_multiple_of(2)
+        && (2 * CHECKSUM_LEN..=1_024).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_formed {
         return None;
     }
     let bytes = (0..text.len())

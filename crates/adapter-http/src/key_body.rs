@@ -1,12 +1,15 @@
 //! The body of `POST /apiKeys`.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
+use domain::strict_json::{Members, list_of, text};
 use domain::{Grant, InstanceId, Name, Scope, ScopeSet, Timestamp, Violation};
 use serde_json::{Map, Value};
 
-use crate::body::{Member, Members};
+use crate::body::invalid;
 use crate::problem::ApiError;
+
+const SCOPES: &str = "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage";
 
 const WRITABLE: [&str; 4] = ["name", "scopes", "instances", "expiresAt"];
 const READ_ONLY: [&str; 7] = [
@@ -27,98 +30,55 @@ pub struct KeyBody {
     pub expires_at: Option<Timestamp>,
 }
 
-/// A non-empty list of distinct strings, each parsed; violations at `/{key}/{index}`.
-fn list_of<T: Ord>(
-    read: &mut Members,
-    key: &str,
-    max: usize,
+/// An item of a list parsed by `parse`, or the `invalid` violation (code and message).
+fn item<T>(
     parse: impl Fn(&str) -> Option<T>,
     invalid: (&'static str, &'static str),
-) -> Member<BTreeSet<T>> {
-    let items = match read.raw(key) {
-        Member::Present(Value::Array(items)) => items,
-        Member::Present(_) => {
-            read.violations.push(Violation::new(
-                format!("/{key}"),
-                "invalid_type",
-                "must be a list of strings",
-            ));
-            return Member::Invalid;
+) -> impl FnMut(Value, &str, &mut domain::Violations) -> Option<T> {
+    move |value, pointer, violations| {
+        let parsed = value.as_str().and_then(&parse);
+        if parsed.is_none() {
+            violations.push(Violation::new(pointer, invalid.0, invalid.1));
         }
-        Member::Absent => return Member::Absent,
-        Member::Null => return Member::Null,
-        Member::Invalid => return Member::Invalid,
-    };
-    if items.is_empty() || items.len() > max {
-        let message = format!("must list 1 to {max} items");
-        read.violations.push(Violation::new(
-            format!("/{key}"),
-            if items.is_empty() {
-                "empty"
-            } else {
-                "too_many_items"
-            },
-            message,
-        ));
-        return Member::Invalid;
-    }
-    let before = read.violations.len();
-    let mut seen = HashSet::new();
-    let mut parsed = BTreeSet::new();
-    for (index, item) in items.iter().enumerate() {
-        let pointer = format!("/{key}/{index}");
-        match item.as_str().and_then(|text| Some((text, parse(text)?))) {
-            Some((text, value)) => {
-                if !seen.insert(text.to_owned()) {
-                    read.violations
-                        .push(Violation::new(pointer, "duplicate", "listed twice"));
-                }
-                parsed.insert(value);
-            }
-            None => read
-                .violations
-                .push(Violation::new(pointer, invalid.0, invalid.1)),
-        }
-    }
-    if read.violations.len() == before {
-        Member::Present(parsed)
-    } else {
-        Member::Invalid
+        parsed
     }
 }
 
 pub fn key_from(members: Map<String, Value>) -> Result<KeyBody, ApiError> {
-    let mut read = Members::new(members, &WRITABLE, &READ_ONLY);
-    let name = read.text("name", Name::parse);
+    let mut read = Members::new(members, "", &WRITABLE, &READ_ONLY);
+    let name = read.read("name", text(Name::parse));
     let name = read.required("name", name).map(|name| name.to_string());
-    let scopes = list_of(
-        &mut read,
+    let scopes = read.read(
         "scopes",
-        Scope::ALL.len(),
-        |text| text.parse::<Scope>().ok(),
-        (
-            "invalid_scope",
-            "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage",
+        list_of(
+            Scope::ALL.len(),
+            item(|text| text.parse::<Scope>().ok(), ("invalid_scope", SCOPES)),
         ),
     );
     let scopes: Option<ScopeSet> = read
         .required("scopes", scopes)
-        .map(|set| set.into_iter().collect());
-    let instances = list_of(
-        &mut read,
-        "instances",
-        MAX_INSTANCES,
-        |text| InstanceId::parse(text).ok(),
-        ("invalid_id", "must be a program instance id"),
-    )
-    .into_option();
-    let expires_at = read.text("expiresAt", Timestamp::parse).into_option();
+        .map(|scopes| scopes.into_iter().collect());
+    let instances = read
+        .read(
+            "instances",
+            list_of(
+                MAX_INSTANCES,
+                item(
+                    |text| InstanceId::parse(text).ok(),
+                    ("invalid_id", "must be a program instance id"),
+                ),
+            ),
+        )
+        .optional()
+        .map(|ids| ids.into_iter().collect::<BTreeSet<_>>());
+    let expires_at = read.read("expiresAt", text(Timestamp::parse)).optional();
     let body = scopes.map(|scopes| KeyBody {
         name,
         grant: Grant::new(scopes, instances),
         expires_at,
     });
-    read.finish(body)?
+    read.finish(body)
+        .map_err(invalid)?
         .ok_or_else(|| ApiError::internal("scopes were checked as required"))
 }
 

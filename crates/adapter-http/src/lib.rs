@@ -2,6 +2,7 @@
 //! run one use case on the blocking pool, render the result. Every error becomes one
 //! `application/problem+json` document (see `problem`).
 
+mod api_doc;
 mod auth;
 mod auth_limiter;
 mod blocking;
@@ -10,14 +11,15 @@ mod cursor;
 mod enrollment_body;
 mod envelope;
 mod idempotency;
-mod instance_body;
 mod key_body;
+mod malformed;
 pub mod metrics;
 mod path;
 mod problem;
 mod query;
 mod reply;
 mod routes;
+mod schemas;
 pub mod views;
 
 use std::net::TcpListener;
@@ -25,10 +27,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use actix_http::{HttpService, Protocol};
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{AppConfig, Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::rt::net::TcpStream;
+use actix_web::{App, HttpResponse, web};
 use application::Application;
 
 pub use auth_limiter::FailureLimits;
@@ -101,20 +106,42 @@ pub fn build_app(
         }))
 }
 
+/// How long a client has to send a request's head before 408.
+const REQUEST_HEAD_WITHIN: Duration = Duration::from_secs(5);
+/// How long an idle keep-alive connection stays open.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
 /// Serves the API on `listener` with `workers` async workers. The server does not watch
 /// for signals: whoever runs it drains (`HttpState::start_draining`) and then stops it,
 /// which lets requests in flight finish for up to `finish_within`.
+///
+/// Built from actix-web's parts rather than `HttpServer` so that each connection is a
+/// `malformed::ProblemsOnly`: requests refused before routing get problem documents too.
 pub fn serve(
     listener: TcpListener,
     state: web::Data<HttpState>,
     workers: usize,
     finish_within: Duration,
 ) -> std::io::Result<Server> {
-    let server = HttpServer::new(move || build_app(state.clone()))
+    let server = Server::build()
         .workers(workers)
         .disable_signals()
         .shutdown_timeout(finish_within.as_secs().max(1))
-        .listen(listener)?
+        .listen("api", listener, move || {
+            let app = build_app(state.clone())
+                .into_factory()
+                .map_err(|error: actix_web::Error| error.error_response());
+            let http = HttpService::build()
+                .keep_alive(KEEP_ALIVE)
+                .client_request_timeout(REQUEST_HEAD_WITHIN)
+                .finish(map_config(app, |_| AppConfig::default()));
+            fn_service(|stream: TcpStream| async move {
+                let _ = stream.set_nodelay(true);
+                let peer = stream.peer_addr().ok();
+                Ok((malformed::ProblemsOnly::new(stream), Protocol::Http1, peer))
+            })
+            .and_then(http)
+        })?
         .run();
     Ok(server)
 }

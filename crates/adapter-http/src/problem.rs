@@ -25,6 +25,8 @@ pub enum ApiError {
         name: &'static str,
         message: &'static str,
     },
+    /// `Authorization` and `Texture-Api-Key` name different keys.
+    ConflictingKeys,
     RouteNotFound,
     MethodNotAllowed(&'static [Method]),
     /// The client's address failed to authenticate too often; it may retry after this many
@@ -98,7 +100,7 @@ impl ApiError {
                 AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_) | ApiError::ConflictingKeys => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidQuery(_) | ApiError::InvalidHeader { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -138,6 +140,7 @@ impl ApiError {
                 AppError::Internal(_) => "internal",
             },
             ApiError::MalformedJson(_) => "invalid_json",
+            ApiError::ConflictingKeys => "conflicting_keys",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidHeader { .. } => "invalid_header",
@@ -171,6 +174,9 @@ impl ApiError {
                 )
             }
             ApiError::InvalidHeader { name, message } => format!("{name}: {message}"),
+            ApiError::ConflictingKeys => {
+                "Authorization and Texture-Api-Key name different keys; send one".to_owned()
+            }
             ApiError::RouteNotFound => "no resource lives at this path".to_owned(),
             ApiError::TooManyFailedAuthentications { retry_after } => {
                 format!(
@@ -320,6 +326,7 @@ impl ResponseError for ApiError {
 pub fn generic_problem(status: StatusCode) -> Value {
     let code = match status {
         StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
@@ -331,6 +338,10 @@ pub fn generic_problem(status: StatusCode) -> Value {
     };
     let detail = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than the 1 MiB limit".to_owned(),
+        StatusCode::BAD_REQUEST => "the request cannot be read as HTTP: its request line or a \
+            header is malformed (a header holding NUL, say)"
+            .to_owned(),
+        StatusCode::REQUEST_TIMEOUT => "the request's head did not arrive in time".to_owned(),
         status if status.is_server_error() => {
             "an unexpected error occurred; it has been logged".to_owned()
         }

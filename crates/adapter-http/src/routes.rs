@@ -1,10 +1,11 @@
-//! The route table.
+//! The route table: one list that both configures actix-web and says what is served, so a
+//! test can hold it against the OpenAPI document.
 
 mod catalog;
 mod enrollments;
 mod instances;
 mod keys;
-mod operations;
+pub(crate) mod operations;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, Resource, web};
@@ -18,65 +19,56 @@ fn resource(path: &str, allowed: &'static [Method]) -> Resource {
     }))
 }
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/healthz", &[Method::GET]).route(web::get().to(operations::healthz)))
-        .service(resource("/readyz", &[Method::GET]).route(web::get().to(operations::readyz)))
-        .service(resource("/metrics", &[Method::GET]).route(web::get().to(operations::metrics)))
-        .service(
-            resource("/openapi.json", &[Method::GET]).route(web::get().to(operations::openapi)),
-        )
-        .service(resource("/programs", &[Method::GET]).route(web::get().to(catalog::list)))
-        .service(
-            resource("/programs/{programSlug}", &[Method::GET]).route(web::get().to(catalog::get)),
-        )
-        .service(
-            resource("/programs/{programSlug}/instances", &[Method::POST])
-                .route(web::post().to(instances::create)),
-        )
-        .service(
-            resource("/programInstances", &[Method::GET]).route(web::get().to(instances::list)),
-        )
-        .service(
-            resource(
-                "/programInstances/{id}",
-                &[Method::GET, Method::PATCH, Method::DELETE],
-            )
-            .route(web::get().to(instances::get))
-            .route(web::patch().to(instances::update))
-            .route(web::delete().to(instances::delete)),
-        )
-        .service(
-            resource("/programInstances/{id}/events", &[Method::GET])
-                .route(web::get().to(instances::events)),
-        )
-        .service(
-            resource("/programInstances/{id}/eligibility", &[Method::POST])
-                .route(web::post().to(enrollments::check_eligibility)),
-        )
-        .service(
-            resource(
-                "/programInstances/{id}/enrollments",
-                &[Method::GET, Method::POST],
-            )
-            .route(web::get().to(enrollments::list))
-            .route(web::post().to(enrollments::enroll)),
-        )
-        .service(
-            resource("/programInstances/{id}/stats", &[Method::GET])
-                .route(web::get().to(enrollments::stats)),
-        )
-        .service(
-            resource("/enrollments/{id}", &[Method::GET, Method::PATCH])
-                .route(web::get().to(enrollments::get))
-                .route(web::patch().to(enrollments::update)),
-        )
-        .service(
-            resource("/apiKeys", &[Method::GET, Method::POST])
-                .route(web::get().to(keys::list))
-                .route(web::post().to(keys::create)),
-        )
-        .service(
-            resource("/apiKeys/{id}", &[Method::DELETE]).route(web::delete().to(keys::revoke)),
-        );
+macro_rules! route_table {
+    ($($path:literal => { $($method:ident => $handler:path),+ $(,)? }),+ $(,)?) => {
+        pub fn configure(config: &mut web::ServiceConfig) {
+            $(
+                config.service(
+                    resource($path, &[$(Method::$method),+])
+                        $(.route(web::method(Method::$method).to($handler)))+
+                );
+            )+
+        }
+
+        /// Every method and path served.
+        #[cfg(test)]
+        pub const SERVED: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)+];
+
+        /// The OpenAPI operations of the handlers in the table.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($handler),+),+))]
+        pub struct Operations;
+    };
+}
+
+route_table! {
+    "/healthz" => { GET => operations::healthz },
+    "/readyz" => { GET => operations::readyz },
+    "/metrics" => { GET => operations::metrics },
+    "/openapi.json" => { GET => operations::openapi },
+    "/programs" => { GET => catalog::list },
+    "/programs/{programSlug}" => { GET => catalog::get },
+    "/programs/{programSlug}/instances" => { POST => instances::create },
+    "/programInstances" => { GET => instances::list },
+    "/programInstances/{id}" => {
+        GET => instances::get,
+        PATCH => instances::update,
+        DELETE => instances::delete,
+    },
+    "/programInstances/{id}/events" => { GET => instances::events },
+    "/programInstances/{id}/eligibility" => { POST => enrollments::check_eligibility },
+    "/programInstances/{id}/enrollments" => {
+        GET => enrollments::list,
+        POST => enrollments::enroll,
+    },
+    "/programInstances/{id}/stats" => { GET => enrollments::stats },
+    "/enrollments/{id}" => {
+        GET => enrollments::get,
+        PATCH => enrollments::update,
+    },
+    "/apiKeys" => {
+        GET => keys::list,
+        POST => keys::create,
+    },
+    "/apiKeys/{id}" => { DELETE => keys::revoke },
 }

@@ -1,36 +1,64 @@
-//! JSON representations of domain values, as the API shows them.
+//! The JSON representations of domain values, as the API shows them: each a struct that is
+//! what is serialised and what the OpenAPI document describes (`ToSchema`), so the two
+//! cannot drift apart. Domain types are described through `value_type`s from `schemas`.
 
 use application::{InstanceSnapshot, Page, StoredEvent};
+use domain::eligibility::{CriterionResult, Evaluation};
+use domain::enrollment::{Customer, Device};
 use domain::{
-    ApiKey, ApiKeyId, Enrollment, EnrollmentStatus, InstanceEvent, InstanceId, Program, ProgramId,
-    Status, Timestamp, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, Enrollment, EnrollmentId, EnrollmentStatus, InstanceEvent, InstanceId,
+    Program, ProgramId, ScopeSet, Status, Timestamp, Workspace, WorkspaceId,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use utoipa::ToSchema;
 
-/// An instance as the API shows it: every field, `null` when unset. Serialised straight
-/// from the snapshot, its documents copied as stored (lists render twenty at a time).
-#[derive(Debug, Serialize)]
+use crate::schemas;
+
+/// A program instance: every field, `null` when unset.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ProgramInstance)]
 pub struct InstanceView<'a> {
+    #[schema(value_type = schemas::Id)]
     id: &'a InstanceId,
+    #[schema(value_type = schemas::TenantId)]
     program_id: &'a ProgramId,
+    #[schema(value_type = schemas::TenantId)]
     workspace_id: &'a WorkspaceId,
+    #[schema(value_type = schemas::Name)]
     name: &'a str,
+    #[schema(required = true, value_type = Option<schemas::Description>)]
     description: Option<&'a str>,
+    #[schema(value_type = schemas::Slug)]
     slug: &'a str,
+    #[schema(required = true, value_type = Option<schemas::LogoUrl>)]
     logo_url: Option<&'a str>,
+    #[schema(required = true, value_type = Option<schemas::EligibilityCriteria>)]
     eligibility_criteria: Option<&'a RawValue>,
+    #[schema(required = true, value_type = Option<schemas::CustomTerms>)]
     custom_terms: Option<&'a str>,
+    #[schema(required = true, value_type = Option<schemas::FormConfig>)]
     form_config: Option<&'a RawValue>,
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
     start_date: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
     end_date: Option<Timestamp>,
+    #[schema(value_type = schemas::InstanceStatus)]
     status: Status,
+    #[schema(required = true, value_type = Option<schemas::Metadata>)]
     metadata: Option<&'a RawValue>,
+    /// Starts at 1, +1 on every change; the `ETag` is `"<version>"`.
+    #[schema(minimum = 1)]
     version: i64,
+    /// `status` is `active` and now is within [startDate, endDate].
     accepting_enrollments: bool,
+    #[schema(value_type = schemas::Timestamp)]
     created_at: Timestamp,
+    #[schema(value_type = schemas::Timestamp)]
     updated_at: Timestamp,
 }
 
@@ -57,27 +85,54 @@ pub fn instance(instance: &InstanceSnapshot, now: Timestamp) -> InstanceView<'_>
     }
 }
 
-pub fn program(program: &Program) -> Value {
-    json!({
-        "id": program.id,
-        "slug": program.slug,
-        "name": program.name,
-        "description": program.description,
-        "visibility": program.visibility.as_str(),
-        "createdAt": program.created_at,
-    })
+/// A catalog program. The workspaces a private program is shared with are never shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Program)]
+pub struct ProgramView<'a> {
+    #[schema(value_type = schemas::TenantId)]
+    id: &'a ProgramId,
+    #[schema(value_type = schemas::Slug)]
+    slug: &'a str,
+    #[schema(value_type = schemas::Name)]
+    name: &'a str,
+    #[schema(required = true, value_type = Option<schemas::Description>)]
+    description: Option<&'a str>,
+    #[schema(value_type = schemas::Visibility)]
+    visibility: &'static str,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+}
+
+pub fn program(program: &Program) -> ProgramView<'_> {
+    ProgramView {
+        id: &program.id,
+        slug: program.slug.as_str(),
+        name: program.name.as_str(),
+        description: program.description.as_ref().map(|text| text.as_str()),
+        visibility: program.visibility.as_str(),
+        created_at: program.created_at,
+    }
 }
 
 /// An entry of an instance's history: `type` and what the event carries (`changes`, or
 /// `from` and `to`), beside who did it and when.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = InstanceHistoryEntry)]
 pub struct EventView<'a> {
+    /// The event's position in the instance's history.
+    #[schema(pattern = "^[0-9]+$")]
     id: String,
+    #[schema(value_type = schemas::Id)]
     instance_id: &'a InstanceId,
     #[serde(flatten)]
+    #[schema(value_type = schemas::InstanceChange)]
     event: &'a InstanceEvent,
+    /// The key that acted; `null` for the operator's command line.
+    #[schema(required = true, value_type = Option<schemas::Id>)]
     actor_key_id: Option<&'a ApiKeyId>,
+    #[schema(value_type = schemas::Timestamp)]
     occurred_at: Timestamp,
 }
 
@@ -91,13 +146,51 @@ pub fn event<'a>(instance_id: &'a InstanceId, stored: &'a StoredEvent) -> EventV
     }
 }
 
-/// A page of a list: `{ data, hasMore, nextCursor }`.
+/// A page of a list: `{ data, hasMore, nextCursor }`. `nextCursor` is given when more follow.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageView<T> {
     data: Vec<T>,
     has_more: bool,
     next_cursor: Option<String>,
+}
+
+/// The schema of a `PageView` of one kind of item, named for the document.
+macro_rules! page_schema {
+    ($(#[doc = $doc:literal])+ $name:ident of $item:ty) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        pub struct $name {
+            data: Vec<$item>,
+            has_more: bool,
+            /// Given when `hasMore` is true: pass it as `cursor` for the next page.
+            #[schema(required = true)]
+            next_cursor: Option<schemas::Cursor>,
+        }
+    };
+}
+
+page_schema! {
+    /// A page of program instances, newest first.
+    InstancePage of InstanceView<'static>
+}
+page_schema! {
+    /// The catalog: every program fits one page.
+    ProgramPage of ProgramView<'static>
+}
+page_schema! {
+    /// A page of an instance's history, oldest first.
+    EventPage of EventView<'static>
+}
+page_schema! {
+    /// A page of the workspace's API keys.
+    KeyPage of KeyView<'static>
+}
+page_schema! {
+    /// A page of an instance's enrollments, newest first.
+    EnrollmentPage of EnrollmentView<'static>
 }
 
 /// A page of `items` rendered by `render`, with the cursor of its last item when more
@@ -123,48 +216,194 @@ pub fn whole<V: Serialize>(data: Vec<V>) -> PageView<V> {
     }
 }
 
-pub fn workspace(workspace: &Workspace) -> Value {
-    json!({ "id": workspace.id, "name": workspace.name, "createdAt": workspace.created_at })
+/// A workspace, as the operator's command line prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceView<'a> {
+    id: &'a WorkspaceId,
+    name: &'a str,
+    created_at: Timestamp,
 }
 
-/// A key record: never its secret or hash, only the prefix that tells keys apart.
-pub fn key(key: &ApiKey) -> Value {
-    json!({
-        "id": key.id,
-        "workspaceId": key.workspace_id,
-        "name": key.name,
-        "prefix": key.display_prefix(),
-        "scopes": key.grant.scopes(),
-        "instances": key.grant.instances(),
-        "expiresAt": key.expires_at,
-        "revokedAt": key.revoked_at,
-        "lastUsedAt": key.last_used_at,
-        "createdAt": key.created_at,
-    })
+pub fn workspace(workspace: &Workspace) -> WorkspaceView<'_> {
+    WorkspaceView {
+        id: &workspace.id,
+        name: workspace.name.as_str(),
+        created_at: workspace.created_at,
+    }
 }
 
-pub fn enrollment(enrollment: &Enrollment) -> Value {
-    json!({
-        "id": enrollment.id,
-        "instanceId": enrollment.instance_id,
-        "workspaceId": enrollment.workspace_id,
-        "status": enrollment.status,
-        "statusReason": enrollment.status_reason,
-        "customer": enrollment.customer,
-        "device": enrollment.device,
-        "formData": enrollment.form_data,
-        "eligibility": enrollment.eligibility,
-        "version": enrollment.version,
-        "createdAt": enrollment.created_at,
-        "updatedAt": enrollment.updated_at,
-    })
+/// An API key's record: never its secret or hash, only the prefix that tells keys apart.
+/// `key`, the secret, is given once: in the answer that created the key (`null` in a
+/// replay of that answer, and absent elsewhere).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ApiKey)]
+pub struct KeyView<'a> {
+    #[schema(value_type = schemas::Id)]
+    id: &'a ApiKeyId,
+    #[schema(value_type = schemas::TenantId)]
+    workspace_id: &'a WorkspaceId,
+    #[schema(required = true, value_type = Option<schemas::Name>)]
+    name: Option<&'a str>,
+    /// The start of the secret, to tell keys apart (`pik_` and 8 characters).
+    prefix: String,
+    #[schema(value_type = BTreeSet<schemas::Scope>)]
+    scopes: ScopeSet,
+    /// The instances the key is restricted to; `null` when it sees the whole workspace.
+    #[schema(required = true, value_type = Option<BTreeSet<schemas::Id>>)]
+    instances: Option<&'a BTreeSet<InstanceId>>,
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    expires_at: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    revoked_at: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    last_used_at: Option<Timestamp>,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+    #[serde(skip_serializing_if = "Shown::is_absent")]
+    #[schema(ignore)]
+    key: Shown<'a>,
 }
 
-/// Every status with its count, and the total.
-pub fn stats(instance_id: &str, counts: &[(EnrollmentStatus, u64)]) -> Value {
-    let by_status: serde_json::Map<String, Value> = counts
-        .iter()
-        .map(|(status, count)| (status.as_str().to_owned(), Value::from(*count)))
-        .collect();
-    json!({ "instanceId": instance_id, "total": counts.iter().map(|(_, n)| n).sum::<u64>(), "counts": by_status })
+/// A key just created: its record and its secret `key`, shown this once (`null` in a replay
+/// of the answer, which never keeps the secret).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    record: KeyView<'static>,
+    #[schema(required = true)]
+    key: Option<String>,
+}
+
+/// Whether and how a key's secret is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown<'a> {
+    Absent,
+    /// Not shown again: `null`.
+    Withheld,
+    Secret(&'a str),
+}
+
+impl Shown<'_> {
+    fn is_absent(&self) -> bool {
+        *self == Shown::Absent
+    }
+}
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Secret(secret) => serializer.serialize_str(secret),
+            Shown::Absent | Shown::Withheld => serializer.serialize_none(),
+        }
+    }
+}
+
+pub fn key<'a>(key: &'a ApiKey, secret: Shown<'a>) -> KeyView<'a> {
+    KeyView {
+        id: &key.id,
+        workspace_id: &key.workspace_id,
+        name: key.name.as_deref(),
+        prefix: key.display_prefix(),
+        scopes: key.grant.scopes(),
+        instances: key.grant.instances(),
+        expires_at: key.expires_at,
+        revoked_at: key.revoked_at,
+        last_used_at: key.last_used_at,
+        created_at: key.created_at,
+        key: secret,
+    }
+}
+
+/// An enrollment, with the eligibility verdict it was given.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Enrollment)]
+pub struct EnrollmentView<'a> {
+    #[schema(value_type = schemas::Id)]
+    id: &'a EnrollmentId,
+    #[schema(value_type = schemas::Id)]
+    instance_id: &'a InstanceId,
+    #[schema(value_type = schemas::TenantId)]
+    workspace_id: &'a WorkspaceId,
+    #[schema(value_type = schemas::EnrollmentStatus)]
+    status: EnrollmentStatus,
+    /// The reason given with the last status change, if any.
+    #[schema(required = true, value_type = Option<schemas::LongText>)]
+    status_reason: Option<&'a str>,
+    #[schema(value_type = schemas::Customer)]
+    customer: &'a Customer,
+    #[schema(value_type = schemas::Device)]
+    device: &'a Device,
+    #[schema(value_type = schemas::FormData)]
+    form_data: &'a Map<String, Value>,
+    #[schema(value_type = schemas::Verdict)]
+    eligibility: &'a Evaluation,
+    #[schema(minimum = 1)]
+    version: i64,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+    #[schema(value_type = schemas::Timestamp)]
+    updated_at: Timestamp,
+}
+
+pub fn enrollment(enrollment: &Enrollment) -> EnrollmentView<'_> {
+    EnrollmentView {
+        id: &enrollment.id,
+        instance_id: &enrollment.instance_id,
+        workspace_id: &enrollment.workspace_id,
+        status: enrollment.status,
+        status_reason: enrollment.status_reason.as_deref(),
+        customer: &enrollment.customer,
+        device: &enrollment.device,
+        form_data: &enrollment.form_data,
+        eligibility: &enrollment.eligibility,
+        version: enrollment.version,
+        created_at: enrollment.created_at,
+        updated_at: enrollment.updated_at,
+    }
+}
+
+/// The count of an instance's enrollments in every status (zero included), and the total.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = EnrollmentStats)]
+pub struct StatsView<'a> {
+    #[schema(value_type = schemas::Id)]
+    instance_id: &'a InstanceId,
+    total: u64,
+    #[schema(value_type = schemas::CountsByStatus)]
+    counts: BTreeMap<&'static str, u64>,
+}
+
+pub fn stats<'a>(instance_id: &'a InstanceId, counts: &[(EnrollmentStatus, u64)]) -> StatsView<'a> {
+    StatsView {
+        instance_id,
+        total: counts.iter().map(|(_, n)| n).sum(),
+        counts: counts
+            .iter()
+            .map(|(status, count)| (status.as_str(), *count))
+            .collect(),
+    }
+}
+
+/// The verdict of an eligibility check: one result per criterion the instance sets.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = EligibilityCheck)]
+pub struct EligibilityView<'a> {
+    eligible: bool,
+    accepting_enrollments: bool,
+    #[schema(value_type = Vec<schemas::CriterionResult>)]
+    results: &'a [CriterionResult],
+}
+
+pub fn eligibility(evaluation: &Evaluation, accepting_enrollments: bool) -> EligibilityView<'_> {
+    EligibilityView {
+        eligible: evaluation.eligible,
+        accepting_enrollments,
+        results: &evaluation.results,
+    }
 }

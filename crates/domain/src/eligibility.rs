@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::strict_json::{child, non_negative_number, object, reject_unknown, string_list};
+use crate::strict_json::{Members, non_negative_number, string, string_list};
 use crate::violation::{Violation, Violations};
 
 const LIST_LIMITS: (usize, usize) = (1_000, 100);
@@ -49,39 +49,32 @@ impl EligibilityCriteria {
     /// Parses the strict JSON form. Violation pointers are relative to the criteria object;
     /// a member set to `null` counts as absent.
     pub fn from_json(value: Value) -> Result<Self, Violations> {
-        let mut violations = Violations::new();
-        let Some(members) = object(&value, "", &mut violations) else {
-            return Err(violations);
-        };
-        reject_unknown(members, &KNOWN, "", &mut violations);
-        let present = |key: &str| members.get(key).filter(|value| !value.is_null());
-        let list = |key: &str, violations: &mut Violations| {
-            present(key)
-                .and_then(|value| string_list(value, &child("", key), LIST_LIMITS, violations))
+        let mut read = Members::of(value, "", &KNOWN)?;
+        let (max_items, max_chars) = LIST_LIMITS;
+        let list = |read: &mut Members, key: &str| {
+            read.read(key, string_list(max_items, max_chars)).optional()
         };
         let criteria = Self {
-            regions: list("regions", &mut violations),
-            postal_codes: list("postalCodes", &mut violations),
-            device_types: list("deviceTypes", &mut violations),
-            customer_types: list("customerTypes", &mut violations),
-            utilities: list("utilities", &mut violations),
-            manufacturers: list("manufacturers", &mut violations),
-            minimum_capacity: present("minimumCapacity")
-                .and_then(|value| non_negative_number(value, "/minimumCapacity", &mut violations)),
-            maximum_capacity: present("maximumCapacity")
-                .and_then(|value| non_negative_number(value, "/maximumCapacity", &mut violations)),
+            regions: list(&mut read, "regions"),
+            postal_codes: list(&mut read, "postalCodes"),
+            device_types: list(&mut read, "deviceTypes"),
+            customer_types: list(&mut read, "customerTypes"),
+            utilities: list(&mut read, "utilities"),
+            manufacturers: list(&mut read, "manufacturers"),
+            minimum_capacity: read.read("minimumCapacity", non_negative_number).optional(),
+            maximum_capacity: read.read("maximumCapacity", non_negative_number).optional(),
         };
         if let (Some(minimum), Some(maximum)) =
             (criteria.minimum_capacity, criteria.maximum_capacity)
             && maximum < minimum
         {
-            violations.push(Violation::new(
+            read.violate(Violation::new(
                 "/maximumCapacity",
                 "below_minimum",
                 "maximumCapacity must not be less than minimumCapacity",
             ));
         }
-        violations.into_result(criteria)
+        read.finish(criteria)
     }
 
     /// The strict JSON form, as `from_json` reads it and as it serialises.
@@ -149,6 +142,37 @@ pub struct Applicant {
     pub customer_type: Option<String>,
     pub utility: Option<String>,
     pub manufacturer: Option<String>,
+}
+
+/// The longest attribute of an applicant, in characters.
+pub const MAX_ATTRIBUTE_CHARS: usize = 200;
+
+const APPLICANT_KEYS: [&str; 7] = [
+    "region",
+    "postalCode",
+    "deviceType",
+    "capacity",
+    "customerType",
+    "utility",
+    "manufacturer",
+];
+
+impl Applicant {
+    /// Parses the strict JSON form, every member optional; pointers are relative to it.
+    pub fn from_json(value: Value) -> Result<Self, Violations> {
+        let mut read = Members::of(value, "", &APPLICANT_KEYS)?;
+        let mut text = |key: &str| read.read(key, string(MAX_ATTRIBUTE_CHARS)).optional();
+        let applicant = Applicant {
+            region: text("region"),
+            postal_code: text("postalCode"),
+            device_type: text("deviceType"),
+            customer_type: text("customerType"),
+            utility: text("utility"),
+            manufacturer: text("manufacturer"),
+            capacity: read.read("capacity", non_negative_number).optional(),
+        };
+        read.finish(applicant)
+    }
 }
 
 /// The verdict on one criterion.
@@ -384,9 +408,11 @@ mod tests {
             [("/regions".to_owned(), "empty")]
         );
         assert_eq!(
-            codes(json!({"regions": ["NY", "ny"]})),
+            codes(json!({"regions": ["NY", "NY"]})),
             [("/regions/1".to_owned(), "duplicate")]
         );
+        // Duplicates are exact, as JSON Schema's uniqueItems has them; matching ignores case.
+        assert!(EligibilityCriteria::from_json(json!({"regions": ["NY", "ny"]})).is_ok());
         assert_eq!(
             codes(json!({"utilities": [""]})),
             [("/utilities/0".to_owned(), "blank")]

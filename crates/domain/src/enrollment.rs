@@ -12,7 +12,9 @@ use crate::eligibility::{Applicant, Evaluation, evaluate};
 use crate::form::validate_form_data;
 use crate::ids::{EnrollmentId, InstanceId, WorkspaceId};
 use crate::instance::ProgramInstance;
-use crate::strict_json::{child, non_negative_number, object, reject_unknown, string};
+use crate::strict_json::{
+    Members, TextError, document, non_negative_number, object, plain_text, string,
+};
 use crate::timestamp::Timestamp;
 use crate::violation::{Rule, Violation, Violations};
 
@@ -112,7 +114,7 @@ impl fmt::Display for EnrollmentStatus {
     }
 }
 
-const SHORT: usize = 200;
+use crate::eligibility::MAX_ATTRIBUTE_CHARS as SHORT;
 
 /// Who enrolls. Every member is optional text; unknown members are refused.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -155,26 +157,15 @@ pub struct Device {
     pub manufacturer: Option<String>,
 }
 
-fn text_member(
-    members: &Map<String, Value>,
-    key: &str,
-    violations: &mut Violations,
-) -> Option<String> {
-    members
-        .get(key)
-        .filter(|value| !value.is_null())
-        .and_then(|value| string(value, &child("", key), SHORT, violations))
-}
-
 impl Customer {
+    /// The email rule as a regular expression: no NUL, and an `@` (so never blank). The
+    /// length is bounded separately.
+    pub const EMAIL_PATTERN: &str = r"^[^\u0000]*@[^\u0000]*$";
+
     /// Parses the strict JSON form; violation pointers are relative to the object.
-    pub fn from_json(value: &Value) -> Result<Self, Violations> {
-        let mut violations = Violations::new();
-        let Some(members) = object(value, "", &mut violations) else {
-            return Err(violations);
-        };
-        reject_unknown(members, &CUSTOMER_KEYS, "", &mut violations);
-        let mut text = |key: &str| text_member(members, key, &mut violations);
+    pub fn from_json(value: Value) -> Result<Self, Violations> {
+        let mut read = Members::of(value, "", &CUSTOMER_KEYS)?;
+        let mut text = |key: &str| read.read(key, string(SHORT)).optional();
         let customer = Customer {
             external_id: text("externalId"),
             name: text("name"),
@@ -189,38 +180,26 @@ impl Customer {
             .as_deref()
             .is_some_and(|email| !email.contains('@'))
         {
-            violations.push(Violation::new(
+            read.violate(Violation::new(
                 "/email",
                 "invalid_email",
                 "must be an email address",
             ));
         }
-        violations.into_result(customer)
+        read.finish(customer)
     }
 }
 
 impl Device {
     /// Parses the strict JSON form; violation pointers are relative to the object.
-    pub fn from_json(value: &Value) -> Result<Self, Violations> {
-        let mut violations = Violations::new();
-        let Some(members) = object(value, "", &mut violations) else {
-            return Err(violations);
-        };
-        reject_unknown(
-            members,
-            &["type", "capacity", "manufacturer"],
-            "",
-            &mut violations,
-        );
+    pub fn from_json(value: Value) -> Result<Self, Violations> {
+        let mut read = Members::of(value, "", &["type", "capacity", "manufacturer"])?;
         let device = Device {
-            device_type: text_member(members, "type", &mut violations),
-            capacity: members
-                .get("capacity")
-                .filter(|value| !value.is_null())
-                .and_then(|value| non_negative_number(value, "/capacity", &mut violations)),
-            manufacturer: text_member(members, "manufacturer", &mut violations),
+            device_type: read.read("type", string(SHORT)).optional(),
+            capacity: read.read("capacity", non_negative_number).optional(),
+            manufacturer: read.read("manufacturer", string(SHORT)).optional(),
         };
-        violations.into_result(device)
+        read.finish(device)
     }
 }
 
@@ -269,6 +248,28 @@ pub struct Application {
     pub customer: Customer,
     pub device: Device,
     pub form_data: Map<String, Value>,
+}
+
+impl Application {
+    /// Parses an enrollment body: `customer` is required, `device` and `formData` optional
+    /// (`formData` is checked against the instance's form when enrolling).
+    pub fn from_json(members: Map<String, Value>) -> Result<Self, Violations> {
+        let mut read = Members::new(
+            members,
+            "",
+            &["customer", "device", "formData"],
+            &["id", "status", "eligibility", "createdAt"],
+        );
+        let customer = read.read("customer", document(Customer::from_json));
+        let customer = read.required("customer", customer);
+        let device = read.read("device", document(Device::from_json)).optional();
+        let form_data = read.read("formData", object).optional();
+        read.finish(Application {
+            customer: customer.unwrap_or_default(),
+            device: device.unwrap_or_default(),
+            form_data: form_data.unwrap_or_default(),
+        })
+    }
 }
 
 const MAX_REASON_CHARS: usize = 1_000;
@@ -332,18 +333,9 @@ impl Enrollment {
         }))
     }
 
-    /// A reason given with a status change: 1 to 1,000 characters.
-    pub fn parse_reason(text: &str) -> Result<String, Violation> {
-        let chars = text.chars().count();
-        if text.trim().is_empty() || chars > MAX_REASON_CHARS || text.contains('\0') {
-            Err(Violation::new(
-                "/reason",
-                "invalid_reason",
-                format!("must be 1 to {MAX_REASON_CHARS} characters"),
-            ))
-        } else {
-            Ok(text.to_owned())
-        }
+    /// A reason given with a status change: plain text of at most 1,000 characters.
+    pub fn parse_reason(text: &str) -> Result<String, TextError> {
+        plain_text(text, MAX_REASON_CHARS)
     }
 }
 
@@ -495,16 +487,16 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            codes(Customer::from_json(&json!({"nmae": "x"}))),
+            codes(Customer::from_json(json!({"nmae": "x"}))),
             [("/nmae".to_owned(), "unknown_field")]
         );
         assert_eq!(
-            codes(Customer::from_json(&json!({"email": "nope"}))),
+            codes(Customer::from_json(json!({"email": "nope"}))),
             [("/email".to_owned(), "invalid_email")]
         );
-        assert!(Device::from_json(&json!({"type": "battery", "capacity": -1})).is_err());
+        assert!(Device::from_json(json!({"type": "battery", "capacity": -1})).is_err());
         assert_eq!(
-            Device::from_json(&json!({"type": "battery", "capacity": 13.5}))
+            Device::from_json(json!({"type": "battery", "capacity": 13.5}))
                 .unwrap()
                 .capacity,
             Some(13.5)

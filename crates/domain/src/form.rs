@@ -6,9 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::strict_json::{
-    boolean, child, count, number, object, reject_unknown, string, string_list,
-};
+use crate::strict_json::{Members, boolean, child, count, number, string, string_list};
 use crate::violation::{Violation, Violations};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -210,55 +208,48 @@ const FIELD_KEYS: [&str; 11] = [
 impl FormConfig {
     pub const MAX_FIELDS: usize = 100;
     const MAX_KEY_LEN: usize = 64;
+    /// A field key's rule as a regular expression.
+    pub const KEY_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]{0,63}$";
 
     /// Parses the strict JSON form; violation pointers are relative to the config object.
     pub fn from_json(value: Value) -> Result<Self, Violations> {
-        let mut violations = Violations::new();
-        let Some(members) = object(&value, "", &mut violations) else {
-            return Err(violations);
-        };
-        reject_unknown(members, &["fields"], "", &mut violations);
-        let fields = match members.get("fields") {
-            None | Some(Value::Null) => {
-                violations.push(Violation::new("/fields", "required", "fields is required"));
-                Vec::new()
-            }
-            Some(Value::Array(items)) if items.len() > Self::MAX_FIELDS => {
+        let mut read = Members::of(value, "", &["fields"])?;
+        let fields = read.read("fields", |value, pointer, violations| {
+            let Value::Array(items) = value else {
                 violations.push(Violation::new(
-                    "/fields",
-                    "too_many_items",
-                    format!("must have at most {} fields", Self::MAX_FIELDS),
-                ));
-                Vec::new()
-            }
-            Some(Value::Array(items)) => {
-                let mut seen = HashSet::new();
-                let mut fields = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    let pointer = format!("/fields/{index}");
-                    if let Some(field) = parse_field(item, &pointer, &mut violations) {
-                        if !seen.insert(field.key.clone()) {
-                            violations.push(Violation::new(
-                                format!("{pointer}/key"),
-                                "duplicate",
-                                format!("key \"{}\" is used by an earlier field", field.key),
-                            ));
-                        }
-                        fields.push(field);
-                    }
-                }
-                fields
-            }
-            Some(_) => {
-                violations.push(Violation::new(
-                    "/fields",
+                    pointer,
                     "invalid_type",
                     "must be a list of fields",
                 ));
-                Vec::new()
+                return None;
+            };
+            if items.len() > Self::MAX_FIELDS {
+                violations.push(Violation::new(
+                    pointer,
+                    "too_many_items",
+                    format!("must have at most {} fields", Self::MAX_FIELDS),
+                ));
+                return None;
             }
-        };
-        violations.into_result(Self { fields })
+            let mut seen = HashSet::new();
+            let mut fields = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                let at = format!("{pointer}/{index}");
+                if let Some(field) = parse_field(item, &at, violations) {
+                    if !seen.insert(field.key.clone()) {
+                        violations.push(Violation::new(
+                            format!("{at}/key"),
+                            "duplicate",
+                            format!("key \"{}\" is used by an earlier field", field.key),
+                        ));
+                    }
+                    fields.push(field);
+                }
+            }
+            Some(fields)
+        });
+        let fields = read.required("fields", fields).unwrap_or_default();
+        read.finish(Self { fields })
     }
 
     /// The strict JSON form, as `from_json` reads it and as it serialises.
@@ -316,6 +307,13 @@ impl FormField {
                         format!("must be a string ({kind})"),
                     ));
                 };
+                if text.contains('\0') {
+                    return Some(invalid(
+                        pointer,
+                        "invalid_character",
+                        "must not contain NUL (U+0000)",
+                    ));
+                }
                 let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
                 if let Some(min) = self.min_length.filter(|min| chars < *min) {
                     return Some(invalid(
@@ -525,130 +523,124 @@ fn is_identifier(key: &str) -> bool {
         && key.len() <= FormConfig::MAX_KEY_LEN
 }
 
-fn parse_field(value: &Value, pointer: &str, violations: &mut Violations) -> Option<FormField> {
-    let members = object(value, pointer, violations)?;
-    let before = violations.len();
-    reject_unknown(members, &FIELD_KEYS, pointer, violations);
-    let get = |key: &str| members.get(key).filter(|value| !value.is_null());
-    let required_member = |key: &str, violations: &mut Violations| {
-        let found = get(key);
-        if found.is_none() {
-            violations.push(Violation::new(
-                child(pointer, key),
-                "required",
-                format!("{key} is required"),
-            ));
+fn parse_field(value: Value, pointer: &str, violations: &mut Violations) -> Option<FormField> {
+    let mut read = match Members::of(value, pointer, &FIELD_KEYS) {
+        Ok(read) => read,
+        Err(found) => {
+            violations.extend(found);
+            return None;
         }
-        found
     };
-
-    let key = required_member("key", violations)
-        .and_then(|v| string(v, &child(pointer, "key"), 64, violations));
-    if let Some(text) = &key
-        && !is_identifier(text)
-    {
-        violations.push(Violation::new(
-            child(pointer, "key"),
-            "invalid_key",
-            "must be an identifier: a letter, then letters, digits or '_', at most 64",
-        ));
-    }
-    let label = required_member("label", violations)
-        .and_then(|v| string(v, &child(pointer, "label"), 200, violations));
-    let field_type = required_member("type", violations).and_then(|v| {
-        let found = v
+    let key = read.read("key", |value, at, violations| {
+        let key = string(FormConfig::MAX_KEY_LEN)(value, at, violations)?;
+        if !is_identifier(&key) {
+            violations.push(Violation::new(
+                at,
+                "invalid_key",
+                "must be an identifier: a letter, then letters, digits or '_', at most 64",
+            ));
+            return None;
+        }
+        Some(key)
+    });
+    let key = read.required("key", key);
+    let label = read.read("label", string(200));
+    let label = read.required("label", label);
+    let field_type = read.read("type", |value, at, violations| {
+        let found = value
             .as_str()
             .and_then(|text| FieldType::ALL.into_iter().find(|t| t.as_str() == text));
         if found.is_none() {
             let names: Vec<_> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
             violations.push(Violation::new(
-                child(pointer, "type"),
+                at,
                 "invalid_value",
                 format!("must be one of {}", names.join(", ")),
             ));
         }
         found
     });
-    let required =
-        get("required").and_then(|v| boolean(v, &child(pointer, "required"), violations));
-    let help_text =
-        get("helpText").and_then(|v| string(v, &child(pointer, "helpText"), 1_000, violations));
-    let pattern =
-        get("pattern").and_then(|v| parse_pattern(v, &child(pointer, "pattern"), violations));
-    let min_length =
-        get("minLength").and_then(|v| count(v, &child(pointer, "minLength"), violations));
-    let max_length =
-        get("maxLength").and_then(|v| count(v, &child(pointer, "maxLength"), violations));
-    let min = get("min").and_then(|v| number(v, &child(pointer, "min"), violations));
-    let max = get("max").and_then(|v| number(v, &child(pointer, "max"), violations));
-    let options = get("options")
-        .and_then(|v| string_list(v, &child(pointer, "options"), (500, 200), violations));
+    let field_type = read.required("type", field_type);
+    let required = read.read("required", boolean);
+    let help_text = read.read("helpText", string(1_000));
+    let pattern = read.read("pattern", parse_pattern);
+    let min_length = read.read("minLength", count);
+    let max_length = read.read("maxLength", count);
+    let min = read.read("min", number);
+    let max = read.read("max", number);
+    let options = read.read("options", string_list(500, 200));
 
     if let Some(field_type) = field_type {
-        let not_applicable = |key: &str, present: bool, violations: &mut Violations| {
-            if present {
-                violations.push(Violation::new(
-                    child(pointer, key),
+        let mut not_applicable = |key: &str, given: bool| {
+            if given {
+                read.violate(Violation::new(
+                    read.pointer_of(key),
                     "not_applicable",
                     format!("{key} does not apply to a {} field", field_type.as_str()),
                 ));
             }
         };
         if !field_type.is_textual() {
-            not_applicable("pattern", get("pattern").is_some(), violations);
-            not_applicable("minLength", get("minLength").is_some(), violations);
-            not_applicable("maxLength", get("maxLength").is_some(), violations);
+            not_applicable("pattern", pattern.is_given());
+            not_applicable("minLength", min_length.is_given());
+            not_applicable("maxLength", max_length.is_given());
         }
         if !field_type.is_numeric() {
-            not_applicable("min", get("min").is_some(), violations);
-            not_applicable("max", get("max").is_some(), violations);
+            not_applicable("min", min.is_given());
+            not_applicable("max", max.is_given());
         }
-        if field_type.has_options() {
-            if get("options").is_none() {
-                violations.push(Violation::new(
-                    child(pointer, "options"),
-                    "required",
-                    "select and multiselect fields need a non-empty list of options",
-                ));
-            }
-        } else {
-            not_applicable("options", get("options").is_some(), violations);
+        if !field_type.has_options() {
+            not_applicable("options", options.is_given());
+        } else if !options.is_given() {
+            read.violate(Violation::new(
+                read.pointer_of("options"),
+                "required",
+                "select and multiselect fields need a non-empty list of options",
+            ));
         }
     }
+    let (min_length, max_length) = (min_length.optional(), max_length.optional());
     if let (Some(low), Some(high)) = (min_length, max_length)
         && high < low
     {
-        violations.push(Violation::new(
-            child(pointer, "maxLength"),
+        read.violate(Violation::new(
+            read.pointer_of("maxLength"),
             "below_minimum",
             "maxLength must not be less than minLength",
         ));
     }
+    let (min, max) = (min.optional(), max.optional());
     if let (Some(low), Some(high)) = (min, max)
         && high < low
     {
-        violations.push(Violation::new(
-            child(pointer, "max"),
+        read.violate(Violation::new(
+            read.pointer_of("max"),
             "below_minimum",
             "max must not be less than min",
         ));
     }
-    if violations.len() != before {
-        return None;
+    let field = (|| {
+        Some(FormField {
+            key: key?,
+            label: label?,
+            field_type: field_type?,
+            required: required.optional().unwrap_or(false),
+            help_text: help_text.optional(),
+            pattern: pattern.optional(),
+            min_length,
+            max_length,
+            min,
+            max,
+            options: options.optional(),
+        })
+    })();
+    match read.finish(field) {
+        Ok(field) => field,
+        Err(found) => {
+            violations.extend(found);
+            None
+        }
     }
-    Some(FormField {
-        key: key?,
-        label: label?,
-        field_type: field_type?,
-        required: required.unwrap_or(false),
-        help_text,
-        pattern,
-        min_length,
-        max_length,
-        min,
-        max,
-        options,
-    })
 }
 
 /// Compiles a pattern once per process: every instance read back from storage carries its
@@ -674,8 +666,8 @@ fn compile(source: &str) -> Result<Arc<regex_lite::Regex>, regex_lite::Error> {
     Ok(compiled)
 }
 
-fn parse_pattern(value: &Value, pointer: &str, violations: &mut Violations) -> Option<Pattern> {
-    let source = string(value, pointer, Pattern::MAX_LEN, violations)?;
+fn parse_pattern(value: Value, pointer: &str, violations: &mut Violations) -> Option<Pattern> {
+    let source = string(Pattern::MAX_LEN)(value, pointer, violations)?;
     match compile(&source) {
         Ok(compiled) => Some(Pattern { source, compiled }),
         Err(error) => {

@@ -39,14 +39,22 @@ fn is_identifier(candidate: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// [`is_cuid`] as a regular expression.
+const CUID_PATTERN: &str = "^c[a-z0-9]{24,25}$";
+/// [`is_identifier`] as a regular expression.
+const IDENTIFIER_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+
 macro_rules! identifier {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $check:ident, $error:ident) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $check:ident, $pattern:ident, $error:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
+            /// The rule as a regular expression.
+            pub const PATTERN: &str = $pattern;
+
             pub fn parse(candidate: &str) -> Result<Self, IdError> {
                 if $check(candidate) {
                     Ok(Self(candidate.to_owned()))
@@ -83,23 +91,23 @@ macro_rules! identifier {
 
 identifier!(
     /// A program instance id: a CUID such as `cllgn0u4r000008l7eazybfbo`.
-    InstanceId, "an instance id", is_cuid, NotCuid
+    InstanceId, "an instance id", is_cuid, CUID_PATTERN, NotCuid
 );
 identifier!(
     /// An enrollment id: a CUID.
-    EnrollmentId, "an enrollment id", is_cuid, NotCuid
+    EnrollmentId, "an enrollment id", is_cuid, CUID_PATTERN, NotCuid
 );
 identifier!(
     /// An API key id: a CUID.
-    ApiKeyId, "a key id", is_cuid, NotCuid
+    ApiKeyId, "a key id", is_cuid, CUID_PATTERN, NotCuid
 );
 identifier!(
     /// A workspace id such as `ws_123456` or a CUID.
-    WorkspaceId, "a workspace id", is_identifier, Malformed
+    WorkspaceId, "a workspace id", is_identifier, IDENTIFIER_PATTERN, Malformed
 );
 identifier!(
     /// A catalog program id such as `prog_battery_rebate` or a CUID.
-    ProgramId, "a program id", is_identifier, Malformed
+    ProgramId, "a program id", is_identifier, IDENTIFIER_PATTERN, Malformed
 );
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The program instance: one workspace's deployment of a catalog program.
 
+mod body;
 mod fields;
 mod status;
+
+pub use body::{READ_ONLY_FIELDS, WRITABLE_FIELDS};
 
 pub use fields::{
     BoundedText, CustomTerms, Description, LogoUrl, Metadata, Name, Schedule, ScheduleError, Slug,
@@ -35,6 +38,34 @@ pub struct InstanceDraft {
     /// `active` when absent; `inactive` is the configuration stage; never `archived`.
     pub status: Option<Status>,
     pub metadata: Option<Metadata>,
+}
+
+impl InstanceDraft {
+    /// The rules of a draft that no single field decides: the schedule's order, and a new
+    /// instance never being archived.
+    fn cross_field_violations(&self) -> Vec<Violation> {
+        let mut found = Vec::new();
+        if let Err(violation) = checked_schedule(self.start_date, self.end_date) {
+            found.push(violation);
+        }
+        if self.status == Some(Status::Archived) {
+            found.push(Violation::new(
+                "/status",
+                "invalid_initial_status",
+                "a new instance is active or inactive, never archived",
+            ));
+        }
+        found
+    }
+}
+
+/// The schedule of `start` and `end`, or the violation at `/endDate` when they are out of
+/// order.
+fn checked_schedule(
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+) -> Result<Schedule, Violation> {
+    Schedule::new(start, end).map_err(|error| Violation::of("/endDate", &error))
 }
 
 /// Every stored field of an instance, for storage adapters to rebuild one.
@@ -240,6 +271,9 @@ impl ProgramInstance {
         now: Timestamp,
     ) -> Result<(Self, InstanceEvent), Violations> {
         let mut violations = Violations::new();
+        for violation in draft.cross_field_violations() {
+            violations.push(violation);
+        }
         let name = draft
             .name
             .ok_or_else(|| Violation::new("/name", "required", "name is required"));
@@ -250,17 +284,8 @@ impl ProgramInstance {
                 .ok(),
             (None, Err(_)) => None,
         };
-        let schedule = Schedule::new(draft.start_date, draft.end_date)
-            .map_err(|error| violations.push(Violation::of("/endDate", &error)))
-            .ok();
+        let schedule = Schedule::new(draft.start_date, draft.end_date).ok();
         let status = draft.status.unwrap_or(Status::Active);
-        if status == Status::Archived {
-            violations.push(Violation::new(
-                "/status",
-                "invalid_initial_status",
-                "a new instance is active or inactive, never archived",
-            ));
-        }
         let name = name.map_err(|violation| violations.push(violation)).ok();
         let (Some(name), Some(slug), Some(schedule), true) =
             (name, slug, schedule, violations.is_empty())
@@ -290,8 +315,7 @@ impl ProgramInstance {
 
     /// Rebuilds a stored instance, re-checking the rules that span fields.
     pub fn from_parts(parts: InstanceParts) -> Result<Self, Violations> {
-        let schedule = Schedule::new(parts.start_date, parts.end_date)
-            .map_err(|error| Violations::from(Violation::of("/endDate", &error)))?;
+        let schedule = checked_schedule(parts.start_date, parts.end_date)?;
         Ok(Self {
             id: parts.id,
             program_id: parts.program_id,
@@ -359,9 +383,9 @@ impl ProgramInstance {
         );
         let start = patch.start_date.unwrap_or(self.schedule.start());
         let end = patch.end_date.unwrap_or(self.schedule.end());
-        match Schedule::new(start, end) {
+        match checked_schedule(start, end) {
             Ok(schedule) => next.schedule = schedule,
-            Err(error) => violations.push(Violation::of("/endDate", &error)),
+            Err(violation) => violations.push(violation),
         }
         if !violations.is_empty() {
             return Err(PatchError::Invalid(violations));

@@ -14,7 +14,7 @@ pub mod instance;
 pub mod json_merge;
 pub mod program;
 pub mod scope;
-mod strict_json;
+pub mod strict_json;
 pub mod timestamp;
 pub mod violation;
 pub mod workspace;

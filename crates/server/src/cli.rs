@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use adapter_http::views::Shown;
 use application::{AppError, Application, KeyRequest, ProgramRequest};
 use clap::{Args, Parser, Subcommand};
 use domain::{
@@ -124,6 +125,8 @@ pub enum CommandError {
     Invalid(domain::Violations),
     #[error(transparent)]
     App(AppError),
+    #[error("cannot print the result")]
+    Print(#[from] serde_json::Error),
 }
 
 impl From<AppError> for CommandError {
@@ -200,9 +203,9 @@ pub fn create_workspace(
         .map(WorkspaceId::parse)
         .transpose()
         .map_err(|e| usage("--id", e))?;
-    Ok(adapter_http::views::workspace(
+    Ok(serde_json::to_value(adapter_http::views::workspace(
         &app.create_workspace(name, id)?,
-    ))
+    ))?)
 }
 
 pub fn create_key(
@@ -232,14 +235,19 @@ pub fn create_key(
         expires_at,
     };
     let (key, secret) = app.create_key(request)?;
-    let mut view = adapter_http::views::key(&key);
-    view["key"] = Value::String(secret.expose().to_owned());
-    Ok(view)
+    Ok(serde_json::to_value(adapter_http::views::key(
+        &key,
+        Shown::Secret(secret.expose()),
+    ))?)
 }
 
 pub fn revoke_key(app: &Application, key_id: &str) -> Result<Value, CommandError> {
     let id = ApiKeyId::parse(key_id).map_err(|e| usage("KEY_ID", e))?;
-    Ok(adapter_http::views::key(&app.revoke_key(None, &id)?))
+    let key = app.revoke_key(None, &id)?;
+    Ok(serde_json::to_value(adapter_http::views::key(
+        &key,
+        Shown::Absent,
+    ))?)
 }
 
 #[derive(Debug)]
@@ -282,7 +290,10 @@ pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value,
             .map_err(|e| usage("--description", e))?,
         visibility,
     };
-    Ok(adapter_http::views::program(&app.create_program(request)?))
+    let program = app.create_program(request)?;
+    Ok(serde_json::to_value(adapter_http::views::program(
+        &program,
+    ))?)
 }
 
 const DEMO_WORKSPACE: &str = "ws_demo";
@@ -315,7 +326,7 @@ pub fn init(app: &Application) -> Result<Value, CommandError> {
     let existing = app.find_workspace(&workspace_id)?;
     let first_run = existing.is_none();
     let workspace = match existing {
-        Some(workspace) => adapter_http::views::workspace(&workspace),
+        Some(workspace) => serde_json::to_value(adapter_http::views::workspace(&workspace))?,
         None => create_workspace(app, "Demo Utility", Some(DEMO_WORKSPACE))?,
     };
     let mut programs = Vec::new();

@@ -11,14 +11,27 @@ use crate::auth::Caller;
 use crate::path::found;
 use crate::problem::ApiError;
 use crate::reply::Reply;
-use crate::views;
+use crate::{schemas, views};
 
+/// The catalog visible to the workspace
+///
+/// Public programs and the private ones shared with the caller's workspace, in one page.
+#[utoipa::path(
+    get, path = "/programs", operation_id = "listPrograms", tag = "programs",
+    responses((status = 200, description = "Every program the workspace sees.", body = views::ProgramPage))
+)]
 pub async fn list(state: Data<HttpState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let programs = state.call(move |app| app.list_programs(&caller.0)).await?;
     let view = views::whole(programs.iter().map(views::program).collect());
     Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
+/// One catalog program
+#[utoipa::path(
+    get, path = "/programs/{programSlug}", operation_id = "getProgram", tag = "programs",
+    params(("programSlug" = schemas::Slug, Path, description = "The program's slug.")),
+    responses((status = 200, description = "The program.", body = views::ProgramView))
+)]
 pub async fn get(
     state: Data<HttpState>,
     caller: Caller,

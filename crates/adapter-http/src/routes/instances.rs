@@ -7,19 +7,22 @@ use actix_web::{HttpRequest, HttpResponse};
 use application::{
     IdempotencyKey, Idempotent, InstanceCursor, InstanceFilter, InstanceSnapshot, ListRequest,
 };
-use domain::{Description, InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp};
+use domain::{
+    Description, InstanceDraft, InstanceId, InstancePatch, ProgramId, ProgramInstance, Slug,
+    Status, Timestamp,
+};
 use validator::Validate;
 
 use crate::HttpState;
 use crate::auth::Caller;
-use crate::body::{JSON, MERGE_PATCH_JSON, json_object};
+use crate::body::{JSON, MERGE_PATCH_JSON, invalid, json_object};
 use crate::idempotency::{Answered, idempotent};
-use crate::instance_body::{draft_from, patch_from};
 use crate::path::{found, instance_id};
 use crate::problem::ApiError;
 use crate::query::QueryParams;
 use crate::reply::{RenderError, Reply, kept};
-use crate::{cursor, views};
+use crate::schemas::{IdempotencyKeyHeader, InstanceIdParam};
+use crate::{cursor, schemas, views};
 
 fn instance_reply(
     status: StatusCode,
@@ -46,6 +49,24 @@ fn created_reply(instance: &ProgramInstance) -> Result<Reply, RenderError> {
         .with_header(LOCATION, &location)
 }
 
+/// Deploy a program as an instance of the workspace
+///
+/// Honours `Idempotency-Key`: a retry with the same key and body replays the first answer
+/// (with `Idempotent-Replayed: true`).
+#[utoipa::path(
+    post, path = "/programs/{programSlug}/instances", operation_id = "createInstance", tag = "programInstances",
+    params(
+        ("programSlug" = schemas::Slug, Path, description = "The catalog program to deploy."),
+        IdempotencyKeyHeader,
+    ),
+    request_body(content = schemas::NewInstance, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = views::InstanceView,
+            headers(("Location" = String, description = "`/programInstances/{id}`."), ("ETag" = String, description = "`\"<version>\"`."),
+                ("Idempotent-Replayed" = String, description = "`true` on a replayed answer."))),
+        (status = 409, description = "The slug is taken in the workspace (`slug_taken`), or a request with the same `Idempotency-Key` is still running (`idempotency_in_progress`).", body = schemas::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create(
     state: Data<HttpState>,
     caller: Caller,
@@ -55,7 +76,8 @@ pub async fn create(
 ) -> HttpResponse {
     let handle = |key: Option<IdempotencyKey>| async {
         let slug = found(Slug::parse(&slug), "program")?;
-        let draft = draft_from(json_object(&req, &body, &[JSON])?)?;
+        let draft =
+            InstanceDraft::from_json(json_object(&req, &body, &[JSON])?).map_err(invalid)?;
         let principal = caller.0.clone();
         let kept_with_change = key.is_some();
         let instance = state
@@ -76,6 +98,13 @@ pub async fn create(
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }
 
+/// One instance of the workspace
+#[utoipa::path(
+    get, path = "/programInstances/{id}", operation_id = "getInstance", tag = "programInstances",
+    params(InstanceIdParam),
+    responses((status = 200, description = "The instance.", body = views::InstanceView,
+        headers(("ETag" = String, description = "`\"<version>\"`."))))
+)]
 pub async fn get(
     state: Data<HttpState>,
     caller: Caller,
@@ -114,6 +143,27 @@ fn if_match(req: &HttpRequest) -> Option<Vec<i64>> {
     )
 }
 
+/// Change an instance (JSON Merge Patch)
+///
+/// Concurrent patches without `If-Match` apply one after another; none is lost. An empty
+/// patch, or one that sets what is already there, changes nothing and keeps `version`.
+#[utoipa::path(
+    patch, path = "/programInstances/{id}", operation_id = "updateInstance", tag = "programInstances",
+    params(
+        InstanceIdParam,
+        ("If-Match" = Option<String>, Header, description = "Apply only at these versions: `\"<version>\"` tags as the `ETag` gives them, comma-separated, or `*`. Weak tags (`W/\"…\"`) never match (RFC 9110 strong comparison), nor does anything malformed: both answer 412."),
+    ),
+    request_body(content(
+        (schemas::InstanceChanges = "application/merge-patch+json"),
+        (schemas::InstanceChanges = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The instance as changed.", body = views::InstanceView,
+            headers(("ETag" = String, description = "`\"<version>\"`."))),
+        (status = 409, description = "The instance is archived (`archived`), the move is not along the lifecycle (`invalid_transition`, listing the `allowed` targets), the slug is taken (`slug_taken`), or activation after its `endDate` (`cannot_activate`).", body = schemas::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names no current version.", body = schemas::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn update(
     state: Data<HttpState>,
     caller: Caller,
@@ -122,7 +172,8 @@ pub async fn update(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = instance_id(&id)?;
-    let patch = patch_from(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)?;
+    let patch = InstancePatch::from_json(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)
+        .map_err(invalid)?;
     let condition = if_match(&req);
     let instance = state
         .call(move |app| app.update_instance(&caller.0, &id, patch, condition.as_deref()))
@@ -130,6 +181,15 @@ pub async fn update(
     Ok(written_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
 }
 
+/// Delete an instance without enrollments
+#[utoipa::path(
+    delete, path = "/programInstances/{id}", operation_id = "deleteInstance", tag = "programInstances",
+    params(InstanceIdParam),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "It has enrollments (`has_enrollments`): archive it instead.", body = schemas::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn delete(
     state: Data<HttpState>,
     caller: Caller,
@@ -200,6 +260,12 @@ fn list_request(query: &str) -> Result<ListRequest, ApiError> {
     })
 }
 
+/// The workspace's instances, newest first
+#[utoipa::path(
+    get, path = "/programInstances", operation_id = "listInstances", tag = "programInstances",
+    params(schemas::InstanceFilters, schemas::PageQuery),
+    responses((status = 200, description = "A page of instances.", body = views::InstancePage))
+)]
 pub async fn list(
     state: Data<HttpState>,
     caller: Caller,
@@ -224,6 +290,12 @@ struct EventBounds {
     limit: Option<u32>,
 }
 
+/// An instance's history, oldest first
+#[utoipa::path(
+    get, path = "/programInstances/{id}/events", operation_id = "listInstanceEvents", tag = "programInstances",
+    params(InstanceIdParam, schemas::PageQuery),
+    responses((status = 200, description = "A page of the instance's history.", body = views::EventPage))
+)]
 pub async fn events(
     state: Data<HttpState>,
     caller: Caller,

@@ -6,7 +6,6 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use application::{IdempotencyKey, Idempotent};
 use domain::{ApiKey, ApiKeyId};
-use serde_json::Value;
 use validator::Validate;
 
 use crate::HttpState;
@@ -18,16 +17,31 @@ use crate::path::found;
 use crate::problem::ApiError;
 use crate::query::QueryParams;
 use crate::reply::{RenderError, Reply, kept};
-use crate::{cursor, views};
+use crate::schemas::{IdempotencyKeyHeader, KeyIdParam};
+use crate::views::Shown;
+use crate::{cursor, schemas, views};
 
 /// The 201 of a new key: the record, and its secret when it is shown (`"key": null` when not).
-fn created_reply(key: &ApiKey, secret: Option<&str>) -> Result<Reply, RenderError> {
-    let mut record = views::key(key);
-    record["key"] = secret.map_or(Value::Null, |secret| Value::String(secret.to_owned()));
-    Reply::json(StatusCode::CREATED, &record)?
+fn created_reply(key: &ApiKey, secret: Shown<'_>) -> Result<Reply, RenderError> {
+    Reply::json(StatusCode::CREATED, &views::key(key, secret))?
         .with_header(LOCATION, &format!("/apiKeys/{}", key.id))
 }
 
+/// Create a key for the caller's workspace
+///
+/// Its secret `key` is in this answer only; a replay of it (same `Idempotency-Key`) says
+/// `"key": null`.
+#[utoipa::path(
+    post, path = "/apiKeys", operation_id = "createApiKey", tag = "apiKeys",
+    params(IdempotencyKeyHeader),
+    request_body(content = schemas::NewApiKey, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = views::CreatedApiKey,
+            headers(("Location" = String, description = "`/apiKeys/{id}`."),
+                ("Idempotent-Replayed" = String, description = "`true` on a replayed answer."))),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`idempotency_in_progress`).", body = schemas::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create(
     state: Data<HttpState>,
     caller: Caller,
@@ -41,7 +55,7 @@ pub async fn create(
         let (key, secret) = state
             .call(move |app| {
                 // A replay must not reveal the secret: it is never kept, not even for replay.
-                let respond = |key: &ApiKey| kept(created_reply(key, None));
+                let respond = |key: &ApiKey| kept(created_reply(key, Shown::Withheld));
                 let idempotent = idempotency.as_ref().map(|key| Idempotent {
                     key,
                     respond: &respond,
@@ -56,7 +70,7 @@ pub async fn create(
             })
             .await?;
         Ok(Answered {
-            reply: created_reply(&key, Some(secret.expose()))?,
+            reply: created_reply(&key, Shown::Secret(secret.expose()))?,
             kept: kept_with_change,
         })
     };
@@ -69,6 +83,12 @@ struct KeyPage {
     limit: Option<u32>,
 }
 
+/// The workspace's keys, without secrets or hashes
+#[utoipa::path(
+    get, path = "/apiKeys", operation_id = "listApiKeys", tag = "apiKeys",
+    params(schemas::PageQuery),
+    responses((status = 200, description = "A page of keys.", body = views::KeyPage))
+)]
 pub async fn list(
     state: Data<HttpState>,
     caller: Caller,
@@ -83,12 +103,20 @@ pub async fn list(
     let page = state
         .call(move |app| app.list_keys(&caller.0, after, limit))
         .await?;
-    let view = views::page(&page, views::key, |last| {
-        cursor::encode(&[last.id.as_str()])
-    });
+    let view = views::page(
+        &page,
+        |key| views::key(key, Shown::Absent),
+        |last| cursor::encode(&[last.id.as_str()]),
+    );
     Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
+/// Revoke a key, at once
+#[utoipa::path(
+    delete, path = "/apiKeys/{id}", operation_id = "revokeApiKey", tag = "apiKeys",
+    params(KeyIdParam),
+    responses((status = 204, description = "Revoked (revoking a revoked key changes nothing)."))
+)]
 pub async fn revoke(
     state: Data<HttpState>,
     caller: Caller,

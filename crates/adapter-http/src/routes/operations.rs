@@ -1,4 +1,5 @@
-//! `/healthz`, `/readyz`, `/metrics`: for load balancers and monitoring, without a key.
+//! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`: for load balancers, monitoring and
+//! clients, without a key.
 
 use std::time::Duration;
 
@@ -7,8 +8,15 @@ use actix_web::web::{self, Data};
 use serde_json::json;
 
 use crate::HttpState;
+use crate::api_doc;
 use crate::problem::ApiError;
+use crate::schemas::Health;
 
+/// Whether the process is up
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "checkHealth", tag = "operations", security(()),
+    responses((status = 200, description = "The process is up: `{\"status\": \"ok\"}`.", body = Health))
+)]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
@@ -16,8 +24,13 @@ pub async fn healthz() -> HttpResponse {
 /// `/readyz` answers within this, whatever the database or the pool are doing.
 const READY_WITHIN: Duration = Duration::from_millis(800);
 
-/// Not behind the blocking slots other requests queue for: a node whose pool is busy but
-/// whose database answers is ready.
+/// Whether the process can serve: its database answers
+///
+/// Answered within a second on a connection of its own; 503 while the process is stopping.
+#[utoipa::path(
+    get, path = "/readyz", operation_id = "checkReadiness", tag = "operations", security(()),
+    responses((status = 200, description = "The database answers: `{\"status\": \"ready\"}`.", body = Health))
+)]
 pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
     if state.is_draining() {
         return Err(ApiError::NotReady("the process is shutting down"));
@@ -32,15 +45,22 @@ pub async fn readyz(state: Data<HttpState>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// The OpenAPI 3.1 description of every endpoint, kept beside the route table.
-pub const OPENAPI: &str = include_str!("../openapi.json");
-
+/// This document
+#[utoipa::path(
+    get, path = "/openapi.json", operation_id = "getOpenApiDocument", tag = "operations", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API.", content_type = "application/json", body = Object))
+)]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(OPENAPI)
+        .body(api_doc::document_json())
 }
 
+/// Metrics in the Prometheus text format
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "getMetrics", tag = "operations", security(()),
+    responses((status = 200, description = "Request counts and latencies by route and status, pool usage, authentication failures, idempotent replays and key-cache use.", content_type = "text/plain", body = String))
+)]
 pub async fn metrics(state: Data<HttpState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -2,6 +2,7 @@
 //! that enforces its rules, so a value that exists is a valid one.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -9,26 +10,8 @@ use serde_json::{Map, Value};
 use crate::timestamp::Timestamp;
 use crate::violation::{Rule, Violation, Violations, pointer_token};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("must not be blank")]
-    Blank,
-    #[error("must be at most {max} characters")]
-    TooLong { max: usize },
-    /// U+0000 cannot be stored as text by PostgreSQL, and is never meaningful in this API.
-    #[error("must not contain the NUL character (U+0000)")]
-    NulCharacter,
-}
-
-impl Rule for TextError {
-    fn code(&self) -> &'static str {
-        match self {
-            TextError::Blank => "blank",
-            TextError::TooLong { .. } => "too_long",
-            TextError::NulCharacter => "invalid_character",
-        }
-    }
-}
+pub use crate::strict_json::TextError;
+use crate::strict_json::white_space;
 
 /// A display name: 1 to 200 characters once surrounding white space is trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,6 +20,20 @@ pub struct Name(String);
 
 impl Name {
     pub const MAX_CHARS: usize = 200;
+
+    /// The rule as a regular expression: 1 to 200 characters, none NUL, once surrounding
+    /// white space is trimmed.
+    pub const PATTERN: &str = concat!(
+        "^[",
+        white_space!(),
+        r"]*[^\u0000",
+        white_space!(),
+        r"](?:[^\u0000]{0,198}[^\u0000",
+        white_space!(),
+        "])?[",
+        white_space!(),
+        "]*$"
+    );
 
     pub fn parse(candidate: &str) -> Result<Self, TextError> {
         let trimmed = candidate.trim();
@@ -119,6 +116,8 @@ pub struct Slug(String);
 
 impl Slug {
     pub const MAX_LEN: usize = 100;
+    /// The rule as a regular expression; the length is bounded separately.
+    pub const PATTERN: &str = "^[a-z0-9]+(?:-[a-z0-9]+)*$";
 
     pub fn parse(candidate: &str) -> Result<Self, SlugError> {
         if candidate.len() > Self::MAX_LEN {
@@ -202,37 +201,24 @@ pub struct LogoUrl(String);
 impl LogoUrl {
     pub const MAX_LEN: usize = 2_048;
 
+    /// The rule: `http` or `https` (any case), `://`, an optional user part, an ASCII host
+    /// name or a bracketed IP literal, an optional port, then a path, query or fragment;
+    /// no white space or control character anywhere. The length is bounded separately.
+    pub const PATTERN: &str = concat!(
+        r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[^/?#@\u0000-\u001F\u007F-\u009F",
+        white_space!(),
+        r"]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?(?:[/?#][^\u0000-\u001F\u007F-\u009F",
+        white_space!(),
+        r"]*)?$"
+    );
+
     pub fn parse(candidate: &str) -> Result<Self, UrlError> {
-        if candidate.len() > Self::MAX_LEN {
+        static RULE: LazyLock<Option<regex_lite::Regex>> =
+            LazyLock::new(|| regex_lite::Regex::new(LogoUrl::PATTERN).ok());
+        if candidate.chars().count() > Self::MAX_LEN {
             return Err(UrlError::TooLong);
         }
-        let lowered = candidate.get(..8).unwrap_or(candidate).to_ascii_lowercase();
-        let rest = if lowered.starts_with("https://") {
-            &candidate[8..]
-        } else if lowered.starts_with("http://") {
-            &candidate[7..]
-        } else {
-            return Err(UrlError::NotAbsoluteHttp);
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = authority.rsplit('@').next().unwrap_or_default();
-        let host = match host.rsplit_once(':') {
-            Some((name, port)) if !host.ends_with(']') => {
-                if !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(UrlError::NotAbsoluteHttp);
-                }
-                name
-            }
-            _ => host,
-        };
-        let printable = candidate
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control());
-        let host_ok = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
-        if printable && host_ok {
+        if RULE.as_ref().is_some_and(|rule| rule.is_match(candidate)) {
             Ok(Self(candidate.to_owned()))
         } else {
             Err(UrlError::NotAbsoluteHttp)

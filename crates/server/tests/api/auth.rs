@@ -81,6 +81,30 @@ async fn every_bad_key_answers_the_same_401() {
     );
 }
 
+/// `Texture-Api-Key` is accepted like `Authorization: Bearer`; both naming the same key is
+/// fine, naming different keys is 400.
+#[actix_web::test]
+async fn the_texture_api_key_header_is_accepted() {
+    let app = spawn_app().await;
+    let texture = [("Texture-Api-Key", app.a.key.as_str())];
+    let alone = app.send("GET", "/programs", None, None, &texture).await;
+    assert_eq!(alone.status.as_u16(), 200, "{}", alone.body);
+    let both = app
+        .send("GET", "/programs", Some(&app.a.key), None, &texture)
+        .await;
+    assert_eq!(both.status.as_u16(), 200, "{}", both.body);
+
+    let other = [("Texture-Api-Key", app.b.key.as_str())];
+    let conflict = app
+        .send("GET", "/programs", Some(&app.a.key), None, &other)
+        .await;
+    conflict.problem(400, "conflicting_keys");
+    let unknown = [("Texture-Api-Key", "pik_nope")];
+    app.send("GET", "/programs", None, None, &unknown)
+        .await
+        .problem(401, "unauthenticated");
+}
+
 #[actix_web::test]
 async fn revocation_takes_effect_on_the_next_request() {
     let app = spawn_app().await;

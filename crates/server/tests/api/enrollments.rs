@@ -85,7 +85,7 @@ async fn eligibility_checks_report_every_criterion_and_store_nothing() {
         bad.violations(),
         [
             ("/regoin".into(), "unknown_field".into()),
-            ("/capacity".into(), "invalid_type".into())
+            ("/capacity".into(), "negative".into())
         ]
     );
     assert_eq!(
@@ -541,7 +541,7 @@ async fn every_criteria_and_form_rule_is_a_named_422() {
         ),
         (
             "eligibilityCriteria",
-            json!({"utilities": ["a", "A"]}),
+            json!({"utilities": ["a", "a"]}),
             "/eligibilityCriteria/utilities/1",
             "duplicate",
         ),

@@ -61,6 +61,40 @@ async fn framework_errors_are_problems_too() {
     assert_eq!(charset.status.as_u16(), 201);
 }
 
+/// Requests actix-http refuses before routing (a NUL byte in a header) are answered with a
+/// problem document too, carrying its request id.
+#[actix_web::test]
+async fn a_header_holding_nul_gets_a_problem() {
+    use std::io::{Read, Write};
+
+    let app = spawn_app().await;
+    let port = app.port;
+    let answer = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(b"GET /programs HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\x00b\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    })
+    .await
+    .unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(problem["status"], 400);
+    let request_id = problem["requestId"].as_str().unwrap();
+    assert!(
+        head.contains(&format!("x-request-id: {request_id}")),
+        "{head}"
+    );
+}
+
 #[actix_web::test]
 async fn unreadable_json_is_a_400_and_non_objects_a_422() {
     let app = spawn_app().await;

@@ -241,7 +241,7 @@ async fn every_field_rule_is_a_named_422() {
             "empty",
         ),
         (
-            json!({"name": "x", "eligibilityCriteria": {"regions": ["NY", "ny"]}}),
+            json!({"name": "x", "eligibilityCriteria": {"regions": ["NY", "NY"]}}),
             "/eligibilityCriteria/regions/1",
             "duplicate",
         ),
@@ -314,6 +314,21 @@ async fn several_problems_are_reported_together() {
     assert_eq!(
         pointers,
         ["/extra", "/name", "/slug", "/logoUrl", "/status"]
+    );
+
+    // A cross-field rule is reported with the field rules, not after them.
+    let body = json!({"name": "Dates", "slug": "Bad Slug",
+        "startDate": "2024-06-01T00:00:00Z", "endDate": "2024-01-01T00:00:00Z"});
+    let reply = app
+        .post("/programs/battery-rebate/instances", &app.a.key, &body)
+        .await;
+    reply.problem(422, "validation_failed");
+    assert_eq!(
+        reply.violations(),
+        [
+            ("/slug".into(), "invalid_slug".into()),
+            ("/endDate".into(), "before_start".into())
+        ]
     );
 }
 
