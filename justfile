@@ -44,6 +44,10 @@ faults:
     cargo build -q -p server
     python3 faults/run.py
 
+# Fuzz the release server from its OpenAPI document with schemathesis, on PostgreSQL and SQLite (FUZZ_ARGS="--backend sqlite --max-time 60")
+fuzz:
+    python3 fuzz/run.py ${FUZZ_ARGS:-}
+
 # What verifying an API key costs: cached, refreshed, and a miss with argon2 (needs PostgreSQL)
 bench-auth:
     cargo bench -p server --bench key_verification

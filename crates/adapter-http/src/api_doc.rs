@@ -7,12 +7,12 @@
 
 use std::sync::LazyLock;
 
+use serde_json::{Map, Value, json};
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{OpenApi, ToSchema};
 
@@ -38,7 +38,7 @@ use crate::schemas::{self, Problem};
         (name = "apiKeys", description = "Keys of the caller's workspace."),
         (name = "operations", description = "Health, readiness, metrics and this document; no key.")
     ),
-    security(("bearer" = []), ("textureApiKey" = [])),
+    security(("bearer" = [])),
     // Named in parameters only, which do not register what they name.
     components(schemas(schemas::SearchText, schemas::IdempotencyKey))
 )]
@@ -58,7 +58,11 @@ pub fn document() -> &'static Document {
 /// The document as served.
 pub fn document_json() -> &'static str {
     static TEXT: LazyLock<String> = LazyLock::new(|| {
-        serde_json::to_string_pretty(document()).unwrap_or_else(|error| {
+        let served = serde_json::to_value(document()).and_then(|mut value| {
+            add_links(&mut value);
+            serde_json::to_string_pretty(&value)
+        });
+        served.unwrap_or_else(|error| {
             tracing::error!(%error, "the OpenAPI document cannot be serialised");
             String::from("{}")
         })
@@ -137,7 +141,7 @@ const SHARED: [SharedError; 10] = [
         name: "Invalid",
         description: "Invalid members or query parameters, every one listed in `errors` (cross-field rules \
          included); for a repeated `Idempotency-Key` with another body, `idempotency_mismatch`; \
-         for a malformed `Idempotency-Key`, `invalid_header`.",
+         for a malformed `Idempotency-Key` or `If-Match`, `invalid_header`.",
         headers: &[],
     },
     SharedError {
@@ -273,20 +277,38 @@ const LINKS: [LinkSet; 4] = [
     },
 ];
 
-fn add_links(operation: &mut Operation) {
-    let Some(id) = operation.operation_id.as_deref() else {
+/// Adds the links to the serialised document (the model's own `Link` serialises its
+/// members in snake case, which OpenAPI does not read).
+fn add_links(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for set in LINKS.iter().filter(|set| set.from.0 == id) {
-        let Some(RefOr::T(response)) = operation.responses.responses.get_mut(set.from.1) else {
-            continue;
-        };
-        for (name, target) in set.targets {
-            let link = LinkBuilder::new()
-                .operation_id(*target)
-                .parameter(set.parameter, set.value)
-                .build();
-            response.links.insert((*name).to_owned(), RefOr::T(link));
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            for set in LINKS.iter().filter(|set| set.from.0 == id) {
+                let Some(response) = operation
+                    .pointer_mut(&format!("/responses/{}", set.from.1))
+                    .and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                let links: Map<String, Value> = set
+                    .targets
+                    .iter()
+                    .map(|(name, target)| {
+                        let link = json!({
+                            "operationId": target,
+                            "parameters": { set.parameter: set.value },
+                        });
+                        ((*name).to_owned(), link)
+                    })
+                    .collect();
+                response.insert("links".into(), Value::Object(links));
+            }
         }
     }
 }
@@ -294,22 +316,20 @@ fn add_links(operation: &mut Operation) {
 /// Adds what every operation shares (see the module's documentation).
 fn complete(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
+    // `Texture-Api-Key` is described here rather than as a second scheme: a client (or a
+    // fuzzer) offered two schemes may send both, with different keys, which is a 400.
     components.security_schemes.insert(
         "bearer".into(),
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("`Authorization: Bearer <key>`."))
+                .description(Some(
+                    "`Authorization: Bearer <key>`. The same key is also accepted as \
+                     `Texture-Api-Key: <key>` (the header Texture's own API uses); sending both \
+                     with different keys is 400 `conflicting_keys`.",
+                ))
                 .build(),
         ),
-    );
-    components.security_schemes.insert(
-        "textureApiKey".into(),
-        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-            "Texture-Api-Key",
-            "The same key in `Texture-Api-Key: <key>`; with `Authorization` naming another \
-             key, 400.",
-        ))),
     );
     for shared in &SHARED {
         components.responses.insert(
@@ -340,7 +360,6 @@ fn complete(document: &mut Document) {
                         .or_insert_with(request_id_header);
                 }
             }
-            add_links(operation);
         }
     }
 }

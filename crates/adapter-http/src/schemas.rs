@@ -88,8 +88,9 @@ string_schema! {
         .examples([json!("2023-01-01T00:00:00Z")])
 }
 string_schema! {
-    /// An absolute `https` or `http` URL with an ASCII host name (or a bracketed IP
-    /// literal), without white space or control characters, at most 2,048 characters.
+    /// An absolute `https` or `http` URL with a host name of ASCII letters, digits, dots and
+    /// hyphens (no bracketed IP literal), without white space or control characters, at
+    /// most 2,048 characters.
     LogoUrl.pattern(Some(domain::LogoUrl::PATTERN)).max_length(Some(domain::LogoUrl::MAX_LEN))
         .examples([json!("https://example.com/logos/nyc-rebate.png")])
 }

@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::strict_json::{Members, non_negative_number, string, string_list};
 use crate::violation::{Violation, Violations};
 
-const LIST_LIMITS: (usize, usize) = (1_000, 100);
+/// At most 1,000 items per list, each an attribute an applicant could have.
+const LIST_LIMITS: (usize, usize) = (1_000, MAX_ATTRIBUTE_CHARS);
 
 /// Every criterion is optional; a set one must be met. Lists match case-insensitively.
 ///

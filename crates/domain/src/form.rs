@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::strict_json::{Members, boolean, child, count, number, string, string_list};
+use crate::strict_json::{Members, boolean, child, count, integral, number, string, string_list};
 use crate::violation::{Violation, Violations};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -358,10 +358,7 @@ impl FormField {
             }
             FieldType::Number | FieldType::Integer => {
                 let number = if self.field_type == FieldType::Integer {
-                    value
-                        .as_i64()
-                        .map(|n| n as f64)
-                        .or_else(|| value.as_u64().map(|n| n as f64))
+                    integral(value).map(|n| n as f64)
                 } else {
                     value.as_f64()
                 };

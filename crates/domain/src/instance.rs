@@ -279,9 +279,9 @@ impl ProgramInstance {
             .ok_or_else(|| Violation::new("/name", "required", "name is required"));
         let slug = match (draft.slug, &name) {
             (Some(slug), _) => Some(slug),
-            (None, Ok(name)) => Slug::derive_from(name)
-                .map_err(|error| violations.push(Violation::of("/slug", &error)))
-                .ok(),
+            (None, Ok(name)) => {
+                Some(Slug::derive_from(name).unwrap_or_else(|| Slug::of_instance(&id)))
+            }
             (None, Err(_)) => None,
         };
         let schedule = Schedule::new(draft.start_date, draft.end_date).ok();

@@ -315,8 +315,22 @@ pub fn non_negative_number(
     Some(parsed)
 }
 
+/// An integer as JSON Schema has it: a number without a fractional part, `3.0` included.
+pub fn integral(value: &Value) -> Option<i128> {
+    if let Some(n) = value.as_i64() {
+        return Some(i128::from(n));
+    }
+    if let Some(n) = value.as_u64() {
+        return Some(i128::from(n));
+    }
+    value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && n.abs() < 1e30)
+        .map(|n| n as i128)
+}
+
 pub fn count(value: Value, pointer: &str, violations: &mut Violations) -> Option<u32> {
-    let parsed = value.as_u64().and_then(|n| u32::try_from(n).ok());
+    let parsed = integral(&value).and_then(|n| u32::try_from(n).ok());
     if parsed.is_none() {
         violations.push(Violation::new(
             pointer,
@@ -439,6 +453,17 @@ mod tests {
         assert_eq!(plain_text(" \u{3000}\t", 10), Err(TextError::Blank));
         assert_eq!(plain_text("abc", 2), Err(TextError::TooLong { max: 2 }));
         assert_eq!(plain_text(" x ", 3).as_deref(), Ok(" x "));
+    }
+
+    #[test]
+    fn integers_are_numbers_without_a_fraction() {
+        let mut violations = Violations::new();
+        assert_eq!(count(json!(3.0), "/n", &mut violations), Some(3));
+        assert_eq!(count(json!(3), "/n", &mut violations), Some(3));
+        assert_eq!(count(json!(3.5), "/n", &mut violations), None);
+        assert_eq!(count(json!(-1), "/n", &mut violations), None);
+        assert_eq!(count(json!(4_294_967_296_u64), "/n", &mut violations), None);
+        assert_eq!(violations.len(), 3);
     }
 
     #[test]

@@ -110,9 +110,10 @@ proptest! {
 fn valid_examples_match() {
     assert!(InstanceId::parse("cllgn0u4r000008l7eazybfbo").is_ok());
     assert!(matches(InstanceId::PATTERN, "cllgn0u4r000008l7eazybfbo"));
+    assert!(LogoUrl::parse("http://[::1]/logo.png").is_err());
     for url in [
         "https://example.com/logos/nyc-rebate.png",
-        "HTTP://user:pw@[::1]:8080/a?b#c",
+        "HTTP://user:pw@127.0.0.1:8080/a?b#c",
     ] {
         assert!(
             matches(LogoUrl::PATTERN, url) && LogoUrl::parse(url).is_ok(),

@@ -117,30 +117,53 @@ pub async fn get(
     Ok(instance_reply(StatusCode::OK, &instance, state.app.now())?.into_response())
 }
 
-/// `If-Match`: `None` for no condition (or `*`); otherwise the versions it names. Weak or
-/// malformed tags never match, as RFC 9110's strong comparison requires.
-fn if_match(req: &HttpRequest) -> Option<Vec<i64>> {
-    let value = req
-        .headers()
-        .get(IF_MATCH)?
-        .to_str()
-        .unwrap_or_default()
-        .trim();
-    if value == "*" {
-        return None;
+/// The entity tags of an `If-Match` list, each with whether it is weak; `None` when the
+/// value is not such a list.
+fn entity_tags(value: &str) -> Option<Vec<(bool, &str)>> {
+    let mut tags = Vec::new();
+    let mut rest = value.trim_matches([' ', '\t']);
+    loop {
+        let weak = rest.starts_with("W/");
+        let quoted = rest.strip_prefix("W/").unwrap_or(rest).strip_prefix('"')?;
+        let end = quoted.find('"')?;
+        let opaque = &quoted[..end];
+        if !opaque
+            .bytes()
+            .all(|b| b == b'!' || (b'#'..=b'~').contains(&b))
+        {
+            return None;
+        }
+        tags.push((weak, opaque));
+        rest = quoted[end + 1..].trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches([' ', '\t']);
     }
-    Some(
-        value
-            .split(',')
-            .filter_map(|tag| {
-                tag.trim()
-                    .strip_prefix('"')?
-                    .strip_suffix('"')?
-                    .parse()
-                    .ok()
-            })
+}
+
+/// `If-Match`: `None` for no condition (or `*`); otherwise the versions it names. Weak tags
+/// never match, as RFC 9110's strong comparison requires; a malformed value is refused.
+fn if_match(req: &HttpRequest) -> Result<Option<Vec<i64>>, ApiError> {
+    let Some(value) = req.headers().get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let malformed = || ApiError::InvalidHeader {
+        name: "If-Match",
+        message: "must be * or a comma-separated list of entity tags such as \"3\"",
+    };
+    let text = value.to_str().map_err(|_| malformed())?;
+    // An empty value names no condition, like an absent header.
+    if matches!(text.trim_matches([' ', '\t']), "*" | "") {
+        return Ok(None);
+    }
+    let tags = entity_tags(text).ok_or_else(malformed)?;
+    Ok(Some(
+        tags.into_iter()
+            .filter(|(weak, _)| !weak)
+            .filter_map(|(_, opaque)| opaque.parse().ok())
             .collect(),
-    )
+    ))
 }
 
 /// Change an instance (JSON Merge Patch)
@@ -151,7 +174,8 @@ fn if_match(req: &HttpRequest) -> Option<Vec<i64>> {
     patch, path = "/programInstances/{id}", operation_id = "updateInstance", tag = "programInstances",
     params(
         InstanceIdParam,
-        ("If-Match" = Option<String>, Header, description = "Apply only at these versions: `\"<version>\"` tags as the `ETag` gives them, comma-separated, or `*`. Weak tags (`W/\"…\"`) never match (RFC 9110 strong comparison), nor does anything malformed: both answer 412."),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^[ \t]*(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)?[ \t]*$"#,
+            description = "Apply only at these versions: `\"<version>\"` tags as the `ETag` gives them, comma-separated, or `*` (as does an empty value). Weak tags (`W/\"…\"`) never match (RFC 9110 strong comparison): 412. A malformed value is 422 `invalid_header`."),
     ),
     request_body(content(
         (schemas::InstanceChanges = "application/merge-patch+json"),
@@ -174,7 +198,7 @@ pub async fn update(
     let id = instance_id(&id)?;
     let patch = InstancePatch::from_json(json_object(&req, &body, &[MERGE_PATCH_JSON, JSON])?)
         .map_err(invalid)?;
-    let condition = if_match(&req);
+    let condition = if_match(&req)?;
     let instance = state
         .call(move |app| app.update_instance(&caller.0, &id, patch, condition.as_deref()))
         .await?;
@@ -327,6 +351,63 @@ pub async fn events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `If-Match` (RFC 9110) as the document states it (in `update`'s annotation, which
+    /// takes a literal only): empty, `*`, or a comma-separated list of entity tags.
+    const IF_MATCH_PATTERN: &str =
+        r#"^[ \t]*(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)?[ \t]*$"#;
+
+    #[test]
+    fn if_match_lists_are_read_as_rfc_9110_writes_them() {
+        assert_eq!(
+            entity_tags(r#" "3", W/"4" ,"a,b" "#),
+            Some(vec![(false, "3"), (true, "4"), (false, "a,b")])
+        );
+        for malformed in [
+            "",
+            "3",
+            "\"3",
+            "null",
+            "\"3\",",
+            "W/3",
+            "\"a\" \"b\"",
+            "\"\u{7f}\"",
+        ] {
+            assert_eq!(entity_tags(malformed), None, "{malformed}");
+        }
+    }
+
+    /// The pattern the document states accepts exactly what the parser does.
+    #[test]
+    fn the_documented_if_match_pattern_is_the_parser() {
+        let document: serde_json::Value =
+            serde_json::from_str(crate::api_doc::document_json()).unwrap();
+        let parameters = document["paths"]["/programInstances/{id}"]["patch"]["parameters"]
+            .as_array()
+            .unwrap();
+        let if_match = parameters.iter().find(|p| p["name"] == "If-Match").unwrap();
+        assert_eq!(if_match["schema"]["pattern"], IF_MATCH_PATTERN);
+        let pattern = regex_lite::Regex::new(IF_MATCH_PATTERN).unwrap();
+        let pieces = [
+            "\"", "W/", "3", ",", " ", "\t", "*", "a", "\u{7f}", "!", "#",
+        ];
+        let mut candidates = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = candidates
+                .iter()
+                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
+                .collect();
+            candidates.extend(longer);
+            candidates.sort();
+            candidates.dedup();
+        }
+        for candidate in candidates {
+            let documented = pattern.is_match(&candidate);
+            let parsed = matches!(candidate.trim_matches([' ', '\t']), "*" | "")
+                || entity_tags(&candidate).is_some();
+            assert_eq!(documented, parsed, "{candidate:?}");
+        }
+    }
 
     fn parameters(error: ApiError) -> Vec<(String, &'static str)> {
         match error {

@@ -83,13 +83,60 @@ impl InstanceDraft {
 }
 
 /// An object-valued member of a merge patch: `null` clears it; anything else is merged into
-/// the current value, and the result validated.
-fn merge_document(member: Member<Value>) -> Option<Value> {
+/// the current value, and the result validated then. What the patch sets is checked here
+/// already, by `check`, since it must be valid whatever it is merged into.
+fn merge_document(
+    read: &mut Members,
+    key: &str,
+    check: fn(Value) -> Result<(), Violations>,
+) -> Option<Value> {
+    let member = read.read(key, |value, pointer, violations| {
+        match check(value.clone()) {
+            Ok(()) => Some(value),
+            Err(found) => {
+                violations.extend(found.nested_in(pointer));
+                None
+            }
+        }
+    });
     match member {
         Member::Absent | Member::Invalid => None,
         Member::Null => Some(Value::Null),
         Member::Present(value) => Some(value),
     }
+}
+
+/// The members a merge document sets: its `null` members remove, so they are not checked.
+fn set_members(value: Value) -> Value {
+    match value {
+        Value::Object(members) => {
+            Value::Object(members.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        other => other,
+    }
+}
+
+fn check_criteria(patch: Value) -> Result<(), Violations> {
+    EligibilityCriteria::from_json(set_members(patch)).map(drop)
+}
+
+/// `fields` replaces the whole list when given (and cannot be removed); other members are
+/// unknown.
+fn check_form(patch: Value) -> Result<(), Violations> {
+    let patch = match patch {
+        Value::Object(mut members) => {
+            members
+                .entry("fields")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            Value::Object(members)
+        }
+        other => other,
+    };
+    FormConfig::from_json(patch).map(drop)
+}
+
+fn check_metadata(patch: Value) -> Result<(), Violations> {
+    Metadata::from_json(set_members(patch)).map(drop)
 }
 
 impl InstancePatch {
@@ -113,9 +160,9 @@ impl InstancePatch {
                 .clearable(),
             start_date: read.read("startDate", text(Timestamp::parse)).clearable(),
             end_date: read.read("endDate", text(Timestamp::parse)).clearable(),
-            eligibility_criteria: merge_document(read.take("eligibilityCriteria")),
-            form_config: merge_document(read.take("formConfig")),
-            metadata: merge_document(read.take("metadata")),
+            eligibility_criteria: merge_document(&mut read, "eligibilityCriteria", check_criteria),
+            form_config: merge_document(&mut read, "formConfig", check_form),
+            metadata: merge_document(&mut read, "metadata", check_metadata),
         };
         if let (Some(Some(start)), Some(Some(end))) = (patch.start_date, patch.end_date)
             && let Err(violation) = super::checked_schedule(Some(start), Some(end))
@@ -226,6 +273,30 @@ mod tests {
         assert_eq!(patch.end_date, Some(None));
         assert_eq!(patch.metadata, Some(Value::Null));
         assert_eq!(patch.name, None);
+    }
+
+    #[test]
+    fn what_a_merge_document_sets_is_checked_before_merging() {
+        let found = InstancePatch::from_json(object(json!({
+            "eligibilityCriteria": {"regions": [], "utilities": null},
+            "formConfig": {"fields": null},
+            "metadata": "x",
+        })));
+        assert_eq!(
+            codes(found.unwrap_err()),
+            [
+                ("/eligibilityCriteria/regions".to_owned(), "empty"),
+                ("/formConfig/fields".to_owned(), "required"),
+                ("/metadata".to_owned(), "invalid_type"),
+            ]
+        );
+        let patch = InstancePatch::from_json(object(json!({
+            "eligibilityCriteria": {"minimumCapacity": 3, "regions": null},
+            "formConfig": {},
+            "metadata": {"a": null},
+        })))
+        .unwrap();
+        assert_eq!(patch.form_config, Some(json!({})));
     }
 
     #[test]

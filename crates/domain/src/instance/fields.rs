@@ -95,8 +95,6 @@ pub enum SlugError {
     Malformed,
     #[error("must be at most {max} characters", max = Slug::MAX_LEN)]
     TooLong,
-    #[error("cannot be derived from the name (it has no ASCII letters or digits): provide a slug")]
-    NotDerivable,
 }
 
 impl Rule for SlugError {
@@ -104,7 +102,6 @@ impl Rule for SlugError {
         match self {
             SlugError::Malformed => "invalid_slug",
             SlugError::TooLong => "too_long",
-            SlugError::NotDerivable => "slug_not_derivable",
         }
     }
 }
@@ -138,8 +135,9 @@ impl Slug {
     }
 
     /// The slug a name suggests: ASCII letters and digits lowercased, every other run of
-    /// characters a single hyphen, cut at a word boundary to fit.
-    pub fn derive_from(name: &Name) -> Result<Self, SlugError> {
+    /// characters a single hyphen, cut at a word boundary to fit; `None` when the name has
+    /// no ASCII letter or digit.
+    pub fn derive_from(name: &Name) -> Option<Self> {
         let lowered = name.as_str().to_ascii_lowercase();
         let words = lowered
             .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
@@ -158,11 +156,13 @@ impl Slug {
             }
             slug.push_str(word);
         }
-        if slug.is_empty() {
-            Err(SlugError::NotDerivable)
-        } else {
-            Self::parse(&slug)
-        }
+        Self::parse(&slug).ok()
+    }
+
+    /// An instance's id as its slug: for a name that suggests none. An id is lowercase
+    /// letters and digits, which is always a slug.
+    pub fn of_instance(id: &crate::InstanceId) -> Self {
+        Self(id.as_str().to_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -201,13 +201,14 @@ pub struct LogoUrl(String);
 impl LogoUrl {
     pub const MAX_LEN: usize = 2_048;
 
-    /// The rule: `http` or `https` (any case), `://`, an optional user part, an ASCII host
-    /// name or a bracketed IP literal, an optional port, then a path, query or fragment;
-    /// no white space or control character anywhere. The length is bounded separately.
+    /// The rule: `http` or `https` (any case), `://`, an optional user part, a host name of
+    /// ASCII letters, digits, dots and hyphens (IP literals in brackets are not taken), an
+    /// optional port, then a path, query or fragment; no white space or control character
+    /// anywhere. The length is bounded separately.
     pub const PATTERN: &str = concat!(
         r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[^/?#@\u0000-\u001F\u007F-\u009F",
         white_space!(),
-        r"]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?(?:[/?#][^\u0000-\u001F\u007F-\u009F",
+        r"]*@)?[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][^\u0000-\u001F\u007F-\u009F",
         white_space!(),
         r"]*)?$"
     );
@@ -423,7 +424,7 @@ mod tests {
         let name = Name::parse("  Über --- Café & Co!  ").unwrap();
         assert_eq!(Slug::derive_from(&name).unwrap().as_str(), "ber-caf-co");
         let name = Name::parse("ÜÉ").unwrap();
-        assert_eq!(Slug::derive_from(&name), Err(SlugError::NotDerivable));
+        assert_eq!(Slug::derive_from(&name), None);
     }
 
     #[test]
@@ -431,7 +432,7 @@ mod tests {
         for good in [
             "https://example.com/logos/nyc-rebate.png",
             "HTTP://localhost:8080/x",
-            "https://[::1]/a",
+            "https://192.0.2.1/a",
         ] {
             assert!(LogoUrl::parse(good).is_ok(), "{good}");
         }
@@ -443,6 +444,7 @@ mod tests {
             "example.com",
             "https://a b.com",
             "https://x:y/",
+            "https://[::1]/a",
         ] {
             assert_eq!(LogoUrl::parse(bad), Err(UrlError::NotAbsoluteHttp), "{bad}");
         }
@@ -508,11 +510,10 @@ mod tests {
 
         #[test]
         fn derived_slugs_always_parse(name in "\\PC{1,300}") {
-            if let Ok(name) = Name::parse(&name) {
-                match Slug::derive_from(&name) {
-                    Ok(slug) => prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug.clone())),
-                    Err(error) => prop_assert_eq!(error, SlugError::NotDerivable),
-                }
+            if let Ok(name) = Name::parse(&name)
+                && let Some(slug) = Slug::derive_from(&name)
+            {
+                prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug.clone()));
             }
         }
 

@@ -179,7 +179,6 @@ async fn every_field_rule_is_a_named_422() {
             "/slug",
             "too_long",
         ),
-        (json!({"name": "***"}), "/slug", "slug_not_derivable"),
         (
             json!({"name": "x", "logoUrl": "ftp://example.com/logo.png"}),
             "/logoUrl",
@@ -330,6 +329,21 @@ async fn several_problems_are_reported_together() {
             ("/endDate".into(), "before_start".into())
         ]
     );
+}
+
+/// A name with no ASCII letter or digit suggests no slug: the instance's id is its slug.
+#[actix_web::test]
+async fn a_name_without_ascii_gets_its_id_as_slug() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/programs/battery-rebate/instances",
+            &app.a.key,
+            &json!({"name": "北京电池计划"}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    assert_eq!(created.body["slug"], created.body["id"]);
 }
 
 #[actix_web::test]

@@ -195,6 +195,8 @@ async fn if_match_guards_against_lost_updates() {
     stale.problem(412, "precondition_failed");
     let weak = send(patch("Second"), "W/\"2\"").await;
     weak.problem(412, "precondition_failed");
+    let malformed = send(patch("Second"), "2").await;
+    malformed.problem(422, "invalid_header");
     let listed = send(patch("Second"), "\"7\", \"2\"").await;
     assert_eq!(listed.status.as_u16(), 200);
     let any = send(patch("Third"), "*").await;
