@@ -1,18 +1,18 @@
-//! The bearer-key extractor. A key verified recently is answered from the in-process
-//! cache without leaving the async worker; otherwise verification (a storage read and at
-//! most one argon2 computation) runs on the blocking pool, unless the client's address has
-//! failed too often lately (429).
+//! The key extractor. A key verified recently is answered from the in-process cache without
+//! leaving the async worker; otherwise verification (a storage read and at most one argon2
+//! computation) runs on the blocking pool, unless the client's address has started too
+//! many verifications lately (429, see `auth_limiter`).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use application::{AppError, Principal};
 
-use crate::HttpState;
 use crate::problem::ApiError;
+use crate::{HttpState, metrics};
 
 /// The caller, authenticated by `Authorization: Bearer <key>` or `Texture-Api-Key: <key>`.
 #[derive(Debug, Clone)]
@@ -63,39 +63,62 @@ impl Future for CallerFuture {
     }
 }
 
+/// Who a request acted as, kept on the request for its log line.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub workspace_id: String,
+    pub key_id: String,
+}
+
+fn authenticated(req: &HttpRequest, principal: Principal) -> Caller {
+    req.extensions_mut().insert(Acting {
+        workspace_id: principal.workspace_id.to_string(),
+        key_id: principal.key_id.to_string(),
+    });
+    Caller(principal)
+}
+
+fn refused(error: ApiError) -> CallerFuture {
+    if matches!(error, ApiError::App(AppError::Unauthenticated)) {
+        metrics::authentication_failed();
+    }
+    CallerFuture::Ready(ready(Err(error)))
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = CallerFuture;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let unauthenticated =
-            || CallerFuture::Ready(ready(Err(ApiError::App(AppError::Unauthenticated))));
         let Some(state) = req.app_data::<web::Data<HttpState>>().cloned() else {
             return CallerFuture::Ready(ready(Err(ApiError::internal("HTTP state missing"))));
         };
         let token = match presented_key(req) {
             Ok(Some(token)) => token,
-            Ok(None) => return unauthenticated(),
-            Err(conflict) => return CallerFuture::Ready(ready(Err(conflict))),
+            Ok(None) => return refused(ApiError::App(AppError::Unauthenticated)),
+            Err(conflict) => return refused(conflict),
         };
         if let Some(principal) = state.app.cached_principal(&token) {
-            return CallerFuture::Ready(ready(Ok(Caller(principal))));
+            metrics::key_cache(true);
+            return CallerFuture::Ready(ready(Ok(authenticated(req, principal))));
         }
-        let address = req.peer_addr().map(|peer| peer.ip());
-        if let Some(wait) = address.and_then(|address| state.auth_failures.wait_for(address)) {
+        metrics::key_cache(false);
+        if let Some(address) = state.auth_failures.client_of(req)
+            && let Err(wait) = state.auth_failures.take(address)
+        {
+            metrics::authentication_limited();
             let retry_after = wait.as_secs().max(1);
             return CallerFuture::Ready(ready(Err(ApiError::TooManyFailedAuthentications {
                 retry_after,
             })));
         }
+        let req = req.clone();
         CallerFuture::Pending(Box::pin(async move {
             let outcome = state.call(move |app| app.authenticate(&token)).await;
-            if let (Err(ApiError::App(AppError::Unauthenticated)), Some(address)) =
-                (&outcome, address)
-            {
-                state.auth_failures.record_failure(address);
+            if matches!(outcome, Err(ApiError::App(AppError::Unauthenticated))) {
+                metrics::authentication_failed();
             }
-            outcome.map(Caller)
+            outcome.map(|principal| authenticated(&req, principal))
         }))
     }
 }

@@ -1,11 +1,21 @@
-//! Failed authentications are rate-limited per client address: each address has a bucket of
-//! `burst` failures that refills at `per_second`; an empty bucket answers 429 before any
-//! database read or argon2 work. Keys already verified (cached) are never held up.
+//! Verifying a key that is not in the in-process cache costs a storage read and, for a key
+//! never verified, an argon2 computation. Each client address may start `burst` such
+//! verifications, refilled at `per_second` (governor's GCRA); beyond, 429 before any work.
+//! Keys verified recently are answered from the cache and never held up, so in steady
+//! state what the limiter counts is failed attempts.
+//!
+//! The client address is the connection's peer, unless the peer is a trusted proxy: then
+//! `X-Forwarded-For` is believed, read from the right, and the first address that is not a
+//! trusted proxy is the client's.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 #[derive(Debug, Clone, Copy)]
 pub struct FailureLimits {
@@ -16,87 +26,135 @@ pub struct FailureLimits {
 impl Default for FailureLimits {
     fn default() -> Self {
         Self {
-            burst: 20,
+            burst: 30,
             per_second: 1.0,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
+/// A network of proxies whose `X-Forwarded-For` is believed: an address and a prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedNetwork {
+    address: IpAddr,
+    prefix: u8,
 }
 
-/// Addresses tracked at most; beyond, buckets that have refilled are forgotten first.
-const MAX_ADDRESSES: usize = 100_000;
+impl std::str::FromStr for TrustedNetwork {
+    type Err = String;
+
+    /// `10.0.0.0/8`, `192.0.2.7` or `::1/128`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || format!("{text:?} is not an IP address or a network such as 10.0.0.0/8");
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let address: IpAddr = address.parse().map_err(|_| invalid())?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= bits)
+                .ok_or_else(invalid)?,
+        };
+        Ok(Self { address, prefix })
+    }
+}
+
+impl TrustedNetwork {
+    fn contains(&self, candidate: IpAddr) -> bool {
+        let mask = |bits: u32| {
+            u128::MAX
+                .checked_shl(bits - u32::from(self.prefix))
+                .unwrap_or(0)
+        };
+        match (self.address, candidate) {
+            (IpAddr::V4(network), IpAddr::V4(candidate)) => {
+                let mask = mask(32) as u32;
+                u32::from(network) & mask == u32::from(candidate) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(candidate)) => {
+                let mask = mask(128);
+                u128::from(network) & mask == u128::from(candidate) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Who the client is: the peer, or what trusted proxies say it is.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[TrustedNetwork],
+) -> Option<IpAddr> {
+    let is_trusted = |address: IpAddr| trusted.iter().any(|network| network.contains(address));
+    let peer = peer?;
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let hops: Vec<IpAddr> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    Some(
+        hops.iter()
+            .rev()
+            .copied()
+            .find(|hop| !is_trusted(*hop))
+            .or_else(|| hops.first().copied())
+            .unwrap_or(peer),
+    )
+}
+
+type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 
 #[derive(Debug)]
 pub struct FailureLimiter {
-    limits: FailureLimits,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    limiter: Limiter,
+    trusted: Vec<TrustedNetwork>,
 }
 
 impl FailureLimiter {
-    pub fn new(limits: FailureLimits) -> Self {
+    pub fn new(limits: FailureLimits, trusted: Vec<TrustedNetwork>) -> Self {
+        let burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
+        let period = Duration::from_secs_f64(1.0 / limits.per_second.max(0.001));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
         Self {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::keyed(quota),
+            trusted,
         }
     }
 
-    fn refilled(&self, bucket: Bucket, now: Instant) -> Bucket {
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        let tokens =
-            (bucket.tokens + elapsed * self.limits.per_second).min(f64::from(self.limits.burst));
-        Bucket {
-            tokens,
-            updated: now,
-        }
+    /// The request's client address, as `TRUSTED_PROXIES` allows it to be read.
+    pub fn client_of(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok());
+        client_address(
+            req.peer_addr().map(|peer| peer.ip()),
+            forwarded,
+            &self.trusted,
+        )
     }
 
-    /// How long `address` must wait before its next attempt, if it must.
-    pub fn wait_for(&self, address: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = self.refilled(*buckets.get(&address)?, now);
-        if bucket.tokens >= 1.0 {
-            return None;
-        }
-        let missing = 1.0 - bucket.tokens;
-        Some(Duration::from_secs_f64(
-            missing / self.limits.per_second.max(f64::MIN_POSITIVE),
-        ))
+    /// Takes one verification for `address`; when none is left, how long until one is.
+    pub fn take(&self, address: IpAddr) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&address)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
-    pub fn record_failure(&self, address: IpAddr) {
-        let now = Instant::now();
-        let full = Bucket {
-            tokens: f64::from(self.limits.burst),
-            updated: now,
-        };
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() >= MAX_ADDRESSES && !buckets.contains_key(&address) {
-            let burst = f64::from(self.limits.burst);
-            buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < burst);
-            if buckets.len() >= MAX_ADDRESSES {
-                buckets.clear();
-            }
-        }
-        let bucket = self.refilled(*buckets.get(&address).unwrap_or(&full), now);
-        buckets.insert(
-            address,
-            Bucket {
-                tokens: (bucket.tokens - 1.0).max(0.0),
-                updated: now,
-            },
-        );
+    /// Forgets addresses whose allowance is full again, so the table stays small.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
     }
 }
 
@@ -104,32 +162,87 @@ impl FailureLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_address_is_held_back_after_its_burst_and_others_are_not() {
-        let limiter = FailureLimiter::new(FailureLimits {
-            burst: 3,
-            per_second: 0.001,
-        });
-        let attacker: IpAddr = [127, 0, 0, 9].into();
-        let bystander: IpAddr = [127, 0, 0, 10].into();
-        for _ in 0..3 {
-            assert_eq!(limiter.wait_for(attacker), None);
-            limiter.record_failure(attacker);
-        }
-        let wait = limiter.wait_for(attacker).expect("held back");
-        assert!(wait > Duration::from_secs(900), "{wait:?}");
-        assert_eq!(limiter.wait_for(bystander), None);
+    fn network(text: &str) -> TrustedNetwork {
+        text.parse().unwrap()
     }
 
     #[test]
-    fn buckets_refill_over_time() {
-        let limiter = FailureLimiter::new(FailureLimits {
-            burst: 1,
-            per_second: 1_000.0,
-        });
+    fn an_address_is_held_back_after_its_burst_and_others_are_not() {
+        let limiter = FailureLimiter::new(
+            FailureLimits {
+                burst: 3,
+                per_second: 0.001,
+            },
+            Vec::new(),
+        );
+        let attacker: IpAddr = [127, 0, 0, 9].into();
+        let bystander: IpAddr = [127, 0, 0, 10].into();
+        for _ in 0..3 {
+            assert_eq!(limiter.take(attacker), Ok(()));
+        }
+        let wait = limiter.take(attacker).unwrap_err();
+        assert!(wait > Duration::from_secs(900), "{wait:?}");
+        assert_eq!(limiter.take(bystander), Ok(()));
+    }
+
+    #[test]
+    fn allowances_refill_over_time() {
+        let limiter = FailureLimiter::new(
+            FailureLimits {
+                burst: 1,
+                per_second: 1_000.0,
+            },
+            Vec::new(),
+        );
         let address: IpAddr = [127, 0, 0, 9].into();
-        limiter.record_failure(address);
+        assert_eq!(limiter.take(address), Ok(()));
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(limiter.wait_for(address), None);
+        assert_eq!(limiter.take(address), Ok(()));
+    }
+
+    #[test]
+    fn networks_parse_and_contain() {
+        assert!(network("10.0.0.0/8").contains([10, 9, 8, 7].into()));
+        assert!(!network("10.0.0.0/8").contains([11, 0, 0, 1].into()));
+        assert!(network("127.0.0.1").contains([127, 0, 0, 1].into()));
+        assert!(!network("127.0.0.1").contains([127, 0, 0, 2].into()));
+        assert!(network("::1/128").contains("::1".parse().unwrap()));
+        assert!(network("0.0.0.0/0").contains([203, 0, 113, 9].into()));
+        assert!(!network("::/0").contains([127, 0, 0, 1].into()));
+        for bad in ["", "10.0.0.0/33", "proxy", "10.0.0.0/x"] {
+            assert!(bad.parse::<TrustedNetwork>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies = [network("127.0.0.0/8")];
+        let peer: IpAddr = [127, 0, 0, 1].into();
+        let client: IpAddr = [203, 0, 113, 9].into();
+        // From a trusted proxy: the rightmost untrusted hop.
+        assert_eq!(
+            client_address(
+                Some(peer),
+                Some("198.51.100.1, 203.0.113.9, 127.0.0.5"),
+                &proxies
+            ),
+            Some(client)
+        );
+        // Every hop trusted: the leftmost.
+        assert_eq!(
+            client_address(Some(peer), Some("127.0.0.9, 127.0.0.5"), &proxies),
+            Some([127, 0, 0, 9].into())
+        );
+        // No header: the proxy itself.
+        assert_eq!(client_address(Some(peer), None, &proxies), Some(peer));
+        // An untrusted peer cannot choose its address.
+        assert_eq!(
+            client_address(Some(client), Some("127.0.0.1"), &proxies),
+            Some(client)
+        );
+        assert_eq!(
+            client_address(Some(peer), Some("203.0.113.9"), &[]),
+            Some(peer)
+        );
     }
 }

@@ -11,12 +11,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::ConnectionType;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpMessage, web};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::HttpState;
+use crate::auth::Acting;
 use crate::problem::{PROBLEM_JSON, generic_problem};
+use crate::{HttpState, metrics};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -83,14 +84,34 @@ pub async fn envelope(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = started.elapsed();
-    if let Some(state) = state {
-        state
-            .metrics
-            .observe(method.as_str(), &route, status, elapsed);
+    metrics::request_served(method.as_str(), &route, status, elapsed);
+    let acting = response.request().extensions().get::<Acting>().cloned();
+    let duration_ms = elapsed.as_secs_f64() * 1_000.0;
+    // One line per request, with everything an operator filters on (the workspace and key
+    // once the request is authenticated).
+    match acting {
+        Some(Acting {
+            workspace_id,
+            key_id,
+        }) => tracing::info!(
+            request_id = %request_id,
+            method = %method,
+            route = %route,
+            status,
+            duration_ms,
+            workspace_id = %workspace_id,
+            key_id = %key_id,
+            "served"
+        ),
+        None => tracing::info!(
+            request_id = %request_id,
+            method = %method,
+            route = %route,
+            status,
+            duration_ms,
+            "served"
+        ),
     }
-    span.in_scope(
-        || tracing::info!(status, route = %route, micros = elapsed.as_micros() as u64, "served"),
-    );
     Ok(response)
 }
 

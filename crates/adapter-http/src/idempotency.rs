@@ -64,6 +64,7 @@ fn send(reply: Result<Reply, ApiError>) -> HttpResponse {
 }
 
 fn replay(stored: application::StoredResponse) -> HttpResponse {
+    crate::metrics::idempotent_replay();
     send(Reply::replayed(stored).map_err(ApiError::from))
 }
 

@@ -36,7 +36,8 @@ use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpResponse, web};
 use application::Application;
 
-pub use auth_limiter::FailureLimits;
+pub use api_doc::document_json as openapi_document;
+pub use auth_limiter::{FailureLimits, TrustedNetwork};
 pub use idempotency::request_fingerprint;
 pub use metrics::Metrics;
 use problem::ApiError;
@@ -58,16 +59,18 @@ pub struct HttpState {
 
 impl HttpState {
     /// `blocking_slots`: how much blocking work may run at once (the connection pool's size).
+    /// `trusted_proxies`: the networks whose `X-Forwarded-For` names the client.
     pub fn new(
         app: Arc<Application>,
         metrics: Metrics,
         failure_limits: FailureLimits,
+        trusted_proxies: Vec<TrustedNetwork>,
         blocking_slots: usize,
     ) -> Self {
         Self {
             app,
             metrics,
-            auth_failures: auth_limiter::FailureLimiter::new(failure_limits),
+            auth_failures: auth_limiter::FailureLimiter::new(failure_limits, trusted_proxies),
             blocking_slots: tokio::sync::Semaphore::new(blocking_slots.max(1)),
             draining: AtomicBool::new(false),
         }
@@ -81,6 +84,13 @@ impl HttpState {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Housekeeping to run every few seconds: drains the metrics recorder's buffers and
+    /// forgets client addresses the limiter no longer holds back.
+    pub fn upkeep(&self) {
+        self.metrics.upkeep();
+        self.auth_failures.forget_idle();
     }
 }
 

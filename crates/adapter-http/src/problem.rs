@@ -131,6 +131,7 @@ impl ApiError {
                     Conflict::NotAcceptingEnrollments => "not_accepting_enrollments",
                     Conflict::InvalidEnrollmentTransition(_) => "invalid_transition",
                     Conflict::AlreadyExists(_) => "already_exists",
+                    Conflict::PublicProgram => "public_program",
                 },
                 AppError::PreconditionFailed => "precondition_failed",
                 AppError::IdempotencyMismatch => "idempotency_mismatch",

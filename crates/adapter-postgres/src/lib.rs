@@ -5,13 +5,16 @@
 
 use std::time::Duration;
 
+use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
-use sql_store::{AnyConnection, Backend, Connector, Pool, SetupError, SqlStore, pool_builder};
+use sql_store::{
+    AnyConnection, Backend, Connector, MigrationStatus, Pool, SetupError, SqlStore, pool_builder,
+};
 
 pub use sql_store::PoolUsage;
 
@@ -23,9 +26,71 @@ const MIGRATION_LOCK: i64 = 0x7072_6f67_696e_7374;
 /// Every storage port on PostgreSQL.
 pub type PgStore = SqlStore<Postgres>;
 
+/// A PostgreSQL URL. It may hold a password, so it prints with the password masked; only
+/// `expose` gives it whole, to connect with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectionUrl(String);
+
+impl ConnectionUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `url` with the password of its user part, and any `password=` parameter, masked.
+fn masked(url: &str) -> String {
+    let (before_query, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let mut shown = match before_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest
+                .find('/')
+                .map_or((rest, ""), |slash| rest.split_at(slash));
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) => match user.split_once(':') {
+                    Some((name, _)) => format!("{name}:***@{host}"),
+                    None => format!("{user}@{host}"),
+                },
+                None => authority.to_owned(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        None => before_query.to_owned(),
+    };
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&parameters.join("&"));
+    }
+    shown
+}
+
+impl std::fmt::Display for ConnectionUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&masked(&self.0))
+    }
+}
+
+impl std::fmt::Debug for ConnectionUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ConnectionUrl({self})")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PgSettings {
-    pub url: String,
+    pub url: ConnectionUrl,
     pub max_connections: u32,
     /// How long a request waits for a free connection before storage counts as unavailable.
     pub acquire_timeout: Duration,
@@ -38,7 +103,7 @@ pub struct PgSettings {
 impl PgSettings {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
-            url: url.into(),
+            url: ConnectionUrl::new(url),
             max_connections: 16,
             acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
@@ -55,12 +120,9 @@ impl PgSettings {
             self.lock_timeout.as_millis(),
             IDLE_IN_TRANSACTION.as_millis(),
         );
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        format!(
-            "{}{separator}options={}",
-            self.url,
-            percent_encode(&options)
-        )
+        let url = self.url.expose();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options={}", percent_encode(&options))
     }
 }
 
@@ -116,7 +178,7 @@ pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
     Ok(SqlStore::new(
         pool,
         Postgres {
-            url: settings.url.clone(),
+            url: settings.url.expose().to_owned(),
         },
         Connector::new(url, open),
     ))
@@ -229,6 +291,23 @@ impl Backend for Postgres {
             .map(|_| ())
             .map_err(SetupError::Migrate)
     }
+
+    fn migration_status(&self, _pool: &Pool) -> Result<MigrationStatus, SetupError> {
+        let mut conn = open(&self.url).map_err(SetupError::connect)?;
+        let known = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+            .map_err(SetupError::Migrate)?
+            .iter()
+            .map(|migration| {
+                let name = migration.name();
+                (name.version().to_string(), name.to_string())
+            })
+            .collect();
+        MigrationStatus::read(
+            &mut conn,
+            known,
+            "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS present",
+        )
+    }
 }
 
 /// Runs one statement on the server's maintenance database at `admin_url`.
@@ -258,4 +337,25 @@ pub fn drop_database(admin_url: &str, name: &str) -> Result<(), SetupError> {
             name.replace('"', "")
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let url =
+            ConnectionUrl::new("postgres://app:s3cret@db:5432/pi?sslmode=require&password=other");
+        let shown = format!("{url} {url:?} {:?}", PgSettings::new(url.expose()));
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("other"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://app:***@db:5432/pi?sslmode=require&password=***"));
+        assert_eq!(
+            ConnectionUrl::new("postgres://postgres@127.0.0.1/pi").to_string(),
+            "postgres://postgres@127.0.0.1/pi"
+        );
+    }
 }

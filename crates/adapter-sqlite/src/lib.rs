@@ -14,13 +14,15 @@ use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel::r2d2::{self, CustomizeConnection};
 use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use ports::StoreError;
 use sql_store::{
-    AnyConnection, Backend, Connector, Pool, Session, SetupError, SqlStore, pool_builder,
+    AnyConnection, Backend, Connector, MigrationStatus, Pool, Session, SetupError, SqlStore,
+    pool_builder,
 };
 
 pub use sql_store::PoolUsage;
@@ -177,5 +179,23 @@ impl Backend for Sqlite {
             .revert_all_migrations(MIGRATIONS)
             .map(|_| ())
             .map_err(SetupError::Migrate)
+    }
+
+    fn migration_status(&self, pool: &Pool) -> Result<MigrationStatus, SetupError> {
+        let mut session = pool.get().map_err(SetupError::connect)?;
+        let known = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
+            .map_err(SetupError::Migrate)?
+            .iter()
+            .map(|migration| {
+                let name = migration.name();
+                (name.version().to_string(), name.to_string())
+            })
+            .collect();
+        MigrationStatus::read(
+            session.connection(),
+            known,
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' \
+             AND name = '__diesel_schema_migrations') AS present",
+        )
     }
 }

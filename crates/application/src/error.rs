@@ -73,6 +73,8 @@ pub enum Conflict {
     InvalidEnrollmentTransition(InvalidEnrollmentTransition),
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
+    #[error("the program is public: every workspace sees it, and it has nobody to share with")]
+    PublicProgram,
 }
 
 impl From<LifecycleError> for Conflict {

@@ -19,6 +19,20 @@ pub trait ProgramCatalog: Send + Sync {
     /// Every program visible to `workspace`, ordered by slug.
     fn list_visible(&self, workspace: &WorkspaceId) -> Result<Vec<Program>, StoreError>;
 
+    /// The whole catalog, private programs with whom they are shared, ordered by slug.
+    fn list_all(&self) -> Result<Vec<Program>, StoreError>;
+
+    /// The program with this slug, whoever sees it.
+    fn find_any(&self, slug: &Slug) -> Result<Option<Program>, StoreError>;
+
+    /// Stores whom a private program is shared with now: `program.visibility`'s list
+    /// replaces the stored one.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when the program, or a workspace it is shared with, does not
+    /// exist (and then change nothing).
+    fn set_shares(&self, program: &Program) -> Result<(), StoreError>;
+
     /// Adds a program to the catalog.
     ///
     /// # Errors
@@ -34,4 +48,7 @@ pub trait WorkspaceDirectory: Send + Sync {
     fn insert(&self, workspace: &Workspace) -> Result<(), StoreError>;
 
     fn get(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
+
+    /// Every workspace, oldest first.
+    fn list(&self) -> Result<Vec<Workspace>, StoreError>;
 }

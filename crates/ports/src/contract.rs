@@ -56,6 +56,7 @@ macro_rules! storage_contract_tests {
             events_are_appended_in_order,
             catalog_visibility_follows_sharing,
             catalog_refuses_duplicates_and_unknown_workspaces,
+            the_whole_catalog_is_listed_and_shares_replaced,
             workspaces_are_unique,
             keys_are_found_revoked_and_listed,
             key_use_is_recorded_at_most_once_a_minute,
@@ -790,6 +791,67 @@ pub fn catalog_refuses_duplicates_and_unknown_workspaces(store: &dyn Storage) {
             .unwrap(),
         None,
         "nothing stored"
+    );
+}
+
+pub fn the_whole_catalog_is_listed_and_shares_replaced(store: &dyn Storage) {
+    let (a, b, public) = stage(store);
+    let mut private = program(
+        store,
+        "a-only",
+        Visibility::Private {
+            shared_with: vec![a.clone()],
+        },
+    );
+    assert_eq!(
+        ProgramCatalog::list_all(store).unwrap(),
+        [private.clone(), public.clone()]
+    );
+    assert_eq!(
+        store.find_any(&private.slug).unwrap(),
+        Some(private.clone())
+    );
+
+    private.visibility = Visibility::Private {
+        shared_with: vec![b.clone()],
+    };
+    store.set_shares(&private).unwrap();
+    assert_eq!(store.find_visible(&a, &private.slug).unwrap(), None);
+    assert_eq!(
+        store.find_visible(&b, &private.slug).unwrap(),
+        Some(private.clone())
+    );
+
+    let unknown = Program {
+        visibility: Visibility::Private {
+            shared_with: vec![b.clone(), WorkspaceId::parse("ws_nobody").unwrap()],
+        },
+        ..private.clone()
+    };
+    assert!(matches!(
+        store.set_shares(&unknown),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.find_any(&private.slug).unwrap(),
+        Some(private.clone()),
+        "nothing changed"
+    );
+    let missing = Program {
+        id: ProgramId::parse("prog_missing").unwrap(),
+        ..private
+    };
+    assert!(matches!(
+        store.set_shares(&missing),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        WorkspaceDirectory::list(store)
+            .unwrap()
+            .iter()
+            .map(|workspace| workspace.id.clone())
+            .collect::<Vec<_>>(),
+        [a, b]
     );
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use application::{Application, KeyCacheSettings, KeyRequest};
 use domain::{Grant, Name, WorkspaceId};
-use server::config::Settings;
+use server::config::{DatabaseUrl, Settings};
 use server::storage::Storage;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -39,8 +39,7 @@ fn main() {
 }
 
 fn run(url: &str) {
-    let settings =
-        Settings::from_env(|key| (key == "DATABASE_URL").then(|| url.to_owned())).unwrap();
+    let settings = Settings::defaults_for(DatabaseUrl::parse(url).unwrap());
     let storage = Storage::open(&settings).unwrap();
     storage.migrate().unwrap();
     let app = |ttl: time::Duration| {

@@ -5,21 +5,34 @@ use std::collections::BTreeSet;
 
 use adapter_http::views::Shown;
 use application::{AppError, Application, KeyRequest, ProgramRequest};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use domain::{
-    ApiKeyId, Description, Grant, InstanceId, Name, ProgramId, Scope, ScopeSet, Slug, Visibility,
-    WorkspaceId,
+    ApiKeyId, Description, Grant, InstanceId, Name, Program, ProgramId, Scope, ScopeSet, Slug,
+    Visibility, WorkspaceId,
 };
 use serde_json::{Value, json};
 use time::Duration;
+
+use crate::config::{LogArgs, ServeArgs, StorageArgs};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "program-instances",
     version,
-    about = "Utility and energy program instances: the API server and its operator tools"
+    about = "Utility and energy program instances: the API server and its operator tools",
+    long_about = "Utility and energy program instances: the API server and its operator tools.\n\n\
+        With no command, serves the API (as `serve`). Every setting is a flag and an \
+        environment variable; flags win.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// The server's settings, when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -28,8 +41,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the API (the default): applies pending migrations, then serves.
     Serve(ServeArgs),
-    /// Apply pending migrations and exit.
-    Migrate,
+    /// Apply pending migrations and exit (or, with --status, list them).
+    Migrate {
+        /// List applied and pending migrations as JSON; change nothing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Idempotent first run: a demo workspace, a small public catalog and a full key.
     Init,
     /// Manage workspaces (tenants).
@@ -41,24 +58,8 @@ pub enum Command {
     /// Manage the program catalog.
     #[command(subcommand)]
     Programs(ProgramCommand),
-}
-
-const DEFAULT_BIND: &str = "127.0.0.1:8080";
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND)]
-    pub bind: String,
-}
-
-impl ServeArgs {
-    /// What `serve` would get with no flags, for when no command is given at all.
-    pub fn from_env_or_default() -> Self {
-        Self {
-            bind: std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND.to_owned()),
-        }
-    }
+    /// Print the OpenAPI document of the API (no database needed).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +72,8 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         id: Option<String>,
     },
+    /// Every workspace, oldest first, as a JSON array.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +96,11 @@ pub enum KeyCommand {
     },
     /// Revoke a key.
     Revoke { key_id: String },
+    /// A workspace's keys, newest first, as a JSON array (never secrets or hashes).
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +121,24 @@ pub enum ProgramCommand {
         /// Choose the id; generated when omitted.
         #[arg(long)]
         id: Option<String>,
+    },
+    /// The whole catalog as a JSON array; private programs list whom they are shared with.
+    List,
+    /// Share a private program with more workspaces.
+    Share {
+        /// The program's slug.
+        slug: String,
+        /// Comma-separated workspace ids.
+        #[arg(long = "with", value_delimiter = ',', required = true)]
+        with: Vec<String>,
+    },
+    /// Stop sharing a private program with some workspaces.
+    Unshare {
+        /// The program's slug.
+        slug: String,
+        /// Comma-separated workspace ids.
+        #[arg(long = "with", value_delimiter = ',', required = true)]
+        with: Vec<String>,
     },
 }
 
@@ -262,13 +288,7 @@ pub struct ProgramArgs<'a> {
 
 pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value, CommandError> {
     let visibility = if args.private {
-        let shared_with = args
-            .share_with
-            .unwrap_or_default()
-            .iter()
-            .map(|id| WorkspaceId::parse(id.trim()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| usage("--share-with", e))?;
+        let shared_with = workspace_ids(&args.share_with.unwrap_or_default(), "--share-with")?;
         Visibility::Private { shared_with }
     } else if args.share_with.is_some() {
         return Err(CommandError::Usage("--share-with needs --private".into()));
@@ -294,6 +314,73 @@ pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value,
     Ok(serde_json::to_value(adapter_http::views::program(
         &program,
     ))?)
+}
+
+fn workspace_ids(ids: &[String], flag: &str) -> Result<Vec<WorkspaceId>, CommandError> {
+    ids.iter()
+        .map(|id| WorkspaceId::parse(id.trim()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| usage(flag, e))
+}
+
+/// A program as the operator sees it: with whom a private one is shared.
+fn operator_program(program: &Program) -> Result<Value, CommandError> {
+    let mut view = serde_json::to_value(adapter_http::views::program(program))?;
+    if let (Visibility::Private { shared_with }, Value::Object(members)) =
+        (&program.visibility, &mut view)
+    {
+        let ids = shared_with
+            .iter()
+            .map(|id| Value::from(id.as_str()))
+            .collect();
+        members.insert("sharedWith".into(), Value::Array(ids));
+    }
+    Ok(view)
+}
+
+pub fn list_workspaces(app: &Application) -> Result<Value, CommandError> {
+    let views: Vec<_> = app
+        .list_workspaces()?
+        .iter()
+        .map(|workspace| serde_json::to_value(adapter_http::views::workspace(workspace)))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(views))
+}
+
+pub fn list_keys(app: &Application, workspace: &str) -> Result<Value, CommandError> {
+    let workspace = WorkspaceId::parse(workspace).map_err(|e| usage("--workspace", e))?;
+    let views: Vec<_> = app
+        .list_keys_of(&workspace)?
+        .iter()
+        .map(|key| serde_json::to_value(adapter_http::views::key(key, Shown::Absent)))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(views))
+}
+
+pub fn list_programs(app: &Application) -> Result<Value, CommandError> {
+    let views: Vec<_> = app
+        .list_all_programs()?
+        .iter()
+        .map(operator_program)
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(views))
+}
+
+/// Shares (`share`) or unshares a private program.
+pub fn change_shares(
+    app: &Application,
+    slug: &str,
+    with: &[String],
+    share: bool,
+) -> Result<Value, CommandError> {
+    let slug = Slug::parse(slug).map_err(|e| usage("SLUG", e))?;
+    let workspaces = workspace_ids(with, "--with")?;
+    let program = if share {
+        app.share_program(&slug, &workspaces)?
+    } else {
+        app.unshare_program(&slug, &workspaces)?
+    };
+    operator_program(&program)
 }
 
 const DEMO_WORKSPACE: &str = "ws_demo";

@@ -35,6 +35,9 @@ impl std::fmt::Debug for Started {
     }
 }
 
+/// How often the metrics recorder is drained and the limiter's table trimmed.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// How long requests in flight may take to finish once the server stops.
 const FINISH_WITHIN: Duration = Duration::from_secs(30);
 
@@ -50,8 +53,22 @@ pub fn start_server(
     let slots = usize::try_from(settings.pool_size)
         .unwrap_or(usize::MAX)
         .saturating_mul(8);
-    let state = web::Data::new(HttpState::new(app, metrics, settings.auth_failures, slots));
+    let state = web::Data::new(HttpState::new(
+        app,
+        metrics,
+        settings.auth_failures,
+        settings.trusted_proxies.clone(),
+        slots,
+    ));
     let server = adapter_http::serve(listener, state.clone(), settings.workers, FINISH_WITHIN)?;
+    let housekeeping = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            housekeeping.upkeep();
+        }
+    });
     Ok(Started { server, state })
 }
 

@@ -1,31 +1,74 @@
 //! `program-instances`: the API server and its operator commands.
 
 use std::error::Error;
+use std::io::IsTerminal;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use server::cli::{
-    self, Cli, Command, KeyCommand, ProgramArgs, ProgramCommand, ServeArgs, WorkspaceCommand,
-};
-use server::config::Settings;
+use serde_json::json;
+use server::cli::{self, Cli, Command, KeyCommand, ProgramArgs, ProgramCommand, WorkspaceCommand};
+use server::config::{LogArgs, LogFormat, ServeArgs, Settings};
 use server::storage::Storage;
 use tracing_subscriber::EnvFilter;
 
+/// Why a command stopped.
+#[derive(Debug)]
+enum Failure {
+    /// The database's schema is older than this binary: only `migrate` (or `serve`) may
+    /// change it. Exit status 2.
+    SchemaBehind(usize),
+    Other(Box<dyn Error>),
+}
+
+impl Failure {
+    fn message(&self) -> String {
+        match self {
+            Failure::SchemaBehind(pending) => format!(
+                "the database schema is behind this binary ({pending} migrations pending): run `program-instances migrate` first"
+            ),
+            Failure::Other(error) => error_chain(error.as_ref()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(&cli.log);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {}", error_chain(error.as_ref()));
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("error: {}", failure.message());
+            match failure {
+                Failure::SchemaBehind(_) => ExitCode::from(2),
+                Failure::Other(_) => ExitCode::FAILURE,
+            }
         }
+    }
+}
+
+/// Logs go to stderr (stdout carries command output): text, coloured on a terminal only, or
+/// one JSON object per line.
+fn init_logging(log: &LogArgs) {
+    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|error| {
+        eprintln!(
+            "warning: log filter {:?} not understood ({error}); using info",
+            log.filter
+        );
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
     }
 }
 
@@ -37,25 +80,71 @@ fn error_chain(error: &(dyn Error + 'static)) -> String {
         .join(": ")
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+fn run(cli: Cli) -> Result<(), Failure> {
     let started = Instant::now();
-    let settings = Settings::from_env(|name| std::env::var(name).ok())?;
-    let storage = Storage::open(&settings)?;
-    let applied = storage.migrate()?;
+    let Cli {
+        storage: storage_args,
+        serve: serve_args,
+        command,
+        ..
+    } = cli;
+    let command = command.unwrap_or(Command::Serve(serve_args.clone()));
+    if let Command::Openapi = command {
+        println!("{}", adapter_http::openapi_document());
+        return Ok(());
+    }
+    let serve_args = match &command {
+        Command::Serve(args) => args.clone(),
+        _ => serve_args,
+    };
+    let settings = Settings::new(&storage_args, &serve_args);
+    let storage = Storage::open(&settings).map_err(boxed)?;
+    let app = || server::application(&storage, &settings);
+    let output = match command {
+        Command::Serve(args) => {
+            migrate(&storage)?;
+            return serve(&args, &storage, &settings, started).map_err(Failure::Other);
+        }
+        Command::Migrate { status: true } => {
+            let status = storage.migration_status().map_err(boxed)?;
+            json!({ "applied": status.applied, "pending": status.pending, "unknown": status.unknown })
+        }
+        Command::Migrate { status: false } => json!({ "applied": migrate(&storage)? }),
+        command => {
+            let pending = storage.migration_status().map_err(boxed)?.pending.len();
+            if pending > 0 {
+                return Err(Failure::SchemaBehind(pending));
+            }
+            operate(command, &app()).map_err(boxed)?
+        }
+    };
+    println!("{output}");
+    Ok(())
+}
+
+fn boxed(error: impl Error + 'static) -> Failure {
+    Failure::Other(Box::new(error))
+}
+
+fn migrate(storage: &Storage) -> Result<Vec<String>, Failure> {
+    let applied = storage.migrate().map_err(boxed)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
-    let command = cli
-        .command
-        .unwrap_or(Command::Serve(ServeArgs::from_env_or_default()));
-    let app = || server::application(&storage, &settings);
-    let output = match command {
-        Command::Serve(args) => return serve(&args, &storage, &settings, started),
-        Command::Migrate => Ok(serde_json::json!({ "applied": applied })),
-        Command::Init => cli::init(&app()),
+    Ok(applied)
+}
+
+/// The operator commands that read or change data (never the schema).
+fn operate(
+    command: Command,
+    app: &application::Application,
+) -> Result<serde_json::Value, cli::CommandError> {
+    match command {
+        Command::Init => cli::init(app),
         Command::Workspaces(WorkspaceCommand::Create { name, id }) => {
-            cli::create_workspace(&app(), &name, id.as_deref())
+            cli::create_workspace(app, &name, id.as_deref())
         }
+        Command::Workspaces(WorkspaceCommand::List) => cli::list_workspaces(app),
         Command::Keys(KeyCommand::Create {
             workspace,
             name,
@@ -63,14 +152,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             instances,
             expires_in,
         }) => cli::create_key(
-            &app(),
+            app,
             &workspace,
             name,
             scopes,
             instances,
             expires_in.as_deref(),
         ),
-        Command::Keys(KeyCommand::Revoke { key_id }) => cli::revoke_key(&app(), &key_id),
+        Command::Keys(KeyCommand::Revoke { key_id }) => cli::revoke_key(app, &key_id),
+        Command::Keys(KeyCommand::List { workspace }) => cli::list_keys(app, &workspace),
         Command::Programs(ProgramCommand::Create {
             slug,
             name,
@@ -87,11 +177,19 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 share_with,
                 id: id.as_deref(),
             };
-            cli::create_program(&app(), args)
+            cli::create_program(app, args)
         }
-    }?;
-    println!("{output}");
-    Ok(())
+        Command::Programs(ProgramCommand::List) => cli::list_programs(app),
+        Command::Programs(ProgramCommand::Share { slug, with }) => {
+            cli::change_shares(app, &slug, &with, true)
+        }
+        Command::Programs(ProgramCommand::Unshare { slug, with }) => {
+            cli::change_shares(app, &slug, &with, false)
+        }
+        Command::Serve(_) | Command::Migrate { .. } | Command::Openapi => Err(
+            cli::CommandError::Usage("not an operator command".to_owned()),
+        ),
+    }
 }
 
 fn serve(

@@ -6,7 +6,7 @@ use adapter_http::metrics::GaugeReader;
 use adapter_postgres::{PgSettings, PgStore};
 use adapter_sqlite::{SqliteSettings, SqliteStore};
 use application::{CuidGenerator, Ports, SystemClock};
-use sql_store::{Backend, SetupError, SqlStore};
+use sql_store::{Backend, MigrationStatus, SetupError, SqlStore};
 
 use crate::config::{DatabaseUrl, Settings};
 
@@ -68,7 +68,7 @@ impl Storage {
                 let store = match adapter_postgres::connect(&pg) {
                     Ok(store) => store,
                     Err(error) if error_chain_mentions(&error, "does not exist") => {
-                        create_missing_database(url)?;
+                        create_missing_database(url.expose())?;
                         adapter_postgres::connect(&pg)?
                     }
                     Err(error) => return Err(error),
@@ -82,6 +82,14 @@ impl Storage {
                 };
                 Ok(Storage::Sqlite(adapter_sqlite::connect(&sqlite)?))
             }
+        }
+    }
+
+    /// Which migrations are applied and pending; changes nothing.
+    pub fn migration_status(&self) -> Result<MigrationStatus, SetupError> {
+        match self {
+            Storage::Postgres(store) => store.migration_status(),
+            Storage::Sqlite(store) => store.migration_status(),
         }
     }
 

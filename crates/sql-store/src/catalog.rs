@@ -41,6 +41,24 @@ fn with_shares(
         .collect())
 }
 
+/// Shares `program` with each workspace (a workspace that does not exist breaks a foreign
+/// key, which the backends translate to `NotFound`).
+fn insert_shares(
+    conn: &mut AnyConnection,
+    program: &ProgramId,
+    workspaces: &[WorkspaceId],
+) -> Result<(), DieselError> {
+    for workspace in workspaces {
+        diesel::insert_into(program_shares::table)
+            .values((
+                program_shares::workspace_id.eq(workspace.as_str()),
+                program_shares::program_id.eq(program.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 fn programs_of(rows: Vec<(ProgramRow, Vec<String>)>) -> Result<Vec<Program>, StoreError> {
     rows.into_iter()
         .map(|(row, shared_with)| row.into_domain(&shared_with))
@@ -118,6 +136,56 @@ impl<B: Backend> ProgramCatalog for SqlStore<B> {
         programs_of(found)
     }
 
+    fn list_all(&self) -> Result<Vec<Program>, StoreError> {
+        let found = self.read(|conn| {
+            let rows = programs::table
+                .order(programs::slug.asc())
+                .select(ProgramRow::as_select())
+                .load(conn)?;
+            with_shares(conn, rows)
+        })?;
+        programs_of(found)
+    }
+
+    fn find_any(&self, slug: &Slug) -> Result<Option<Program>, StoreError> {
+        let found = self.read(|conn| {
+            let row = programs::table
+                .filter(programs::slug.eq(slug.as_str()))
+                .select(ProgramRow::as_select())
+                .first(conn)
+                .optional()?;
+            with_shares(conn, row.into_iter().collect())
+        })?;
+        Ok(programs_of(found)?.pop())
+    }
+
+    fn set_shares(&self, program: &Program) -> Result<(), StoreError> {
+        let shared_with: &[WorkspaceId] = match &program.visibility {
+            Visibility::Public => &[],
+            Visibility::Private { shared_with } => shared_with,
+        };
+        let updated = self.write(|conn| {
+            let exists: bool = diesel::select(exists(
+                programs::table.filter(programs::id.eq(program.id.as_str())),
+            ))
+            .get_result(conn)?;
+            if !exists {
+                return Ok(false);
+            }
+            diesel::delete(
+                program_shares::table.filter(program_shares::program_id.eq(program.id.as_str())),
+            )
+            .execute(conn)?;
+            insert_shares(conn, &program.id, shared_with)?;
+            Ok(true)
+        })?;
+        if updated {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
     fn insert(&self, program: &Program) -> Result<(), StoreError> {
         let row = ProgramRow::from_domain(program);
         let shared_with: &[WorkspaceId] = match &program.visibility {
@@ -128,14 +196,7 @@ impl<B: Backend> ProgramCatalog for SqlStore<B> {
             diesel::insert_into(programs::table)
                 .values(&row)
                 .execute(conn)?;
-            for workspace in shared_with {
-                diesel::insert_into(program_shares::table)
-                    .values((
-                        program_shares::workspace_id.eq(workspace.as_str()),
-                        program_shares::program_id.eq(program.id.as_str()),
-                    ))
-                    .execute(conn)?;
-            }
+            insert_shares(conn, &program.id, shared_with)?;
             Ok(())
         })
     }
@@ -150,6 +211,18 @@ impl<B: Backend> WorkspaceDirectory for SqlStore<B> {
                 .execute(conn)?;
             Ok(())
         })
+    }
+
+    fn list(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.read(|conn| {
+            workspaces::table
+                .order((workspaces::created_at.asc(), workspaces::id.asc()))
+                .select(WorkspaceRow::as_select())
+                .load(conn)
+        })?
+        .into_iter()
+        .map(WorkspaceRow::into_domain)
+        .collect()
     }
 
     fn get(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {

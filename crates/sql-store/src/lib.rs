@@ -18,6 +18,7 @@ mod idempotency;
 mod instances;
 mod keys;
 mod locks;
+mod migrations;
 mod paging;
 mod rows;
 mod schema;
@@ -28,4 +29,5 @@ pub use connection::{
     AnyConnection, Connector, Pool, PoolUsage, Session, TxError, pool_builder,
     transaction_beginning_with,
 };
-pub use store::{Backend, SetupError, SqlStore, unavailable};
+pub use migrations::MigrationStatus;
+pub use store::{Backend, POOL_WAIT_SECONDS, SetupError, SqlStore, unavailable};

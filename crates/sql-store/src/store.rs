@@ -8,6 +8,11 @@ use diesel::r2d2::{ManageConnection, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use ports::StoreError;
 
+use crate::migrations::MigrationStatus;
+
+/// The wait for a pooled connection, as a metric.
+pub const POOL_WAIT_SECONDS: &str = "db_pool_wait_seconds";
+
 use crate::connection::{
     AnyConnection, Connector, Pool, PoolUsage, Session, TxError, transaction_beginning_with,
 };
@@ -79,6 +84,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Reverts every migration (for the migration round-trip test).
     fn revert_all(&self, pool: &Pool) -> Result<(), SetupError>;
+
+    /// Which migrations are applied and pending, changing nothing.
+    fn migration_status(&self, pool: &Pool) -> Result<MigrationStatus, SetupError>;
 }
 
 /// Every storage port, over one pool of one backend.
@@ -134,6 +142,10 @@ impl<B: Backend> SqlStore<B> {
         self.backend.migrate(&self.pool)
     }
 
+    pub fn migration_status(&self) -> Result<MigrationStatus, SetupError> {
+        self.backend.migration_status(&self.pool)
+    }
+
     pub fn revert_all(&self) -> Result<(), SetupError> {
         self.backend.revert_all(&self.pool)
     }
@@ -147,9 +159,23 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    /// A pooled connection, or `Unavailable` once the pool's wait is over.
+    /// A pooled connection, or `Unavailable` once the pool's wait is over. The wait is
+    /// recorded in `db_pool_wait_seconds`, by outcome.
     pub(crate) fn connection(&self) -> Result<Pooled, StoreError> {
-        self.pool.get().map_err(unavailable)
+        static DESCRIBED: std::sync::Once = std::sync::Once::new();
+        DESCRIBED.call_once(|| {
+            metrics::describe_histogram!(
+                POOL_WAIT_SECONDS,
+                metrics::Unit::Seconds,
+                "Time waiting for a pooled database connection, by outcome."
+            );
+        });
+        let started = std::time::Instant::now();
+        let got = self.pool.get();
+        let outcome = if got.is_ok() { "acquired" } else { "timed_out" };
+        metrics::histogram!(POOL_WAIT_SECONDS, "outcome" => outcome)
+            .record(started.elapsed().as_secs_f64());
+        got.map_err(unavailable)
     }
 
     pub(crate) fn failure(&self, error: TxError) -> StoreError {

@@ -9,7 +9,7 @@ use application::{Application, KeyRequest, Ports, ProgramRequest};
 use awc::http::StatusCode;
 use domain::{Grant, InstanceId, Name, Scope, ScopeSet, Slug, Visibility, WorkspaceId};
 use serde_json::{Value, json};
-use server::config::Settings;
+use server::config::{DatabaseUrl, Settings};
 use server::storage::Storage;
 
 pub fn admin_url() -> String {
@@ -115,11 +115,8 @@ fn init_logs() {
 }
 
 pub fn settings(url: &str) -> Settings {
-    let mut settings = Settings::from_env(|name| match name {
-        "DATABASE_URL" => Some(url.to_owned()),
-        _ => None,
-    })
-    .expect("test settings");
+    let database = DatabaseUrl::parse(url).expect("a test database URL");
+    let mut settings = Settings::defaults_for(database);
     settings.workers = 2;
     settings.pool_size = 8;
     settings

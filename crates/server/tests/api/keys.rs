@@ -3,7 +3,7 @@ use std::net::IpAddr;
 use domain::Scope;
 use serde_json::{Value, json};
 
-use crate::helpers::{key_with, scoped, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, key_with, scoped, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn a_minted_key_is_shown_once_and_works() {
@@ -351,4 +351,51 @@ async fn a_burst_of_bad_keys_is_throttled_per_address() {
     app.get("/programInstances", &app.b.key)
         .await
         .problem(429, "too_many_failed_authentications");
+}
+
+/// `X-Forwarded-For` decides the client's address only when the peer is a trusted proxy.
+#[actix_web::test]
+async fn forwarded_for_names_the_client_only_behind_trusted_proxies() {
+    async fn from(app: &TestApp, client: &str) -> u16 {
+        let bad = format!("pik_{}_{}", "0".repeat(12), "1".repeat(32));
+        app.send(
+            "GET",
+            "/programInstances",
+            Some(&bad),
+            None,
+            &[("X-Forwarded-For", client)],
+        )
+        .await
+        .status
+        .as_u16()
+    }
+    let limits = |settings: &mut server::config::Settings| {
+        settings.auth_failures.burst = 2;
+        settings.auth_failures.per_second = 0.01;
+    };
+
+    let behind_proxy = spawn_app_with(|settings| {
+        limits(settings);
+        settings.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(from(&behind_proxy, "203.0.113.5").await);
+    }
+    assert_eq!(first, [401, 401, 429]);
+    assert_eq!(
+        from(&behind_proxy, "203.0.113.6").await,
+        401,
+        "another client behind the proxy is not held back"
+    );
+
+    let exposed = spawn_app_with(limits).await;
+    assert_eq!(from(&exposed, "203.0.113.5").await, 401);
+    assert_eq!(from(&exposed, "203.0.113.5").await, 401);
+    assert_eq!(
+        from(&exposed, "203.0.113.6").await,
+        429,
+        "an untrusted peer cannot choose its address"
+    );
 }

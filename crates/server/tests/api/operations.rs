@@ -14,7 +14,18 @@ async fn health_readiness_and_metrics_need_no_key() {
         (200, Some("ready"))
     );
 
+    let route = r#"http_requests_total{method="GET",route="/programInstances",status="200"}"#;
+    let before = metric(&scrape(&app).await, route);
     app.get("/programInstances", &app.a.key).await;
+    let text = scrape(&app).await;
+    // The recorder is the process's: other tests' servers may count too, never fewer.
+    assert!(metric(&text, route) >= before + 1.0, "{text}");
+    assert!(text.contains("http_request_duration_seconds_bucket{"));
+    assert!(text.contains("db_pool_max_connections 8"));
+    assert!(text.contains("db_pool_wait_seconds_bucket{outcome=\"acquired\""));
+}
+
+async fn scrape(app: &crate::helpers::TestApp) -> String {
     let mut response = app
         .client
         .get(format!("{}/metrics", app.base))
@@ -22,15 +33,62 @@ async fn health_readiness_and_metrics_need_no_key() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
-    assert!(
-        text.contains(
-            r#"http_requests_total{method="GET",route="/programInstances",status="200"} 1"#
-        ),
-        "{text}"
-    );
-    assert!(text.contains("http_request_duration_seconds_bucket{"));
-    assert!(text.contains("db_pool_max_connections 8"));
+    String::from_utf8(response.body().limit(1 << 22).await.unwrap().to_vec()).unwrap()
+}
+
+/// The value of the series `name` (with its labels), 0 when absent.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Authentication failures, 429s, replays and key-cache use are counted.
+#[actix_web::test]
+async fn what_operators_watch_is_counted() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        // One verification for the good key, one for the bad one; the next is held back.
+        settings.auth_failures.burst = 2;
+        settings.auth_failures.per_second = 0.01;
+    })
+    .await;
+    let series = [
+        "auth_failures_total",
+        "auth_rate_limited_total",
+        "idempotent_replays_total",
+        r#"key_cache_lookups_total{result="hit"}"#,
+    ];
+    let text = scrape(&app).await;
+    let before: Vec<f64> = series.iter().map(|name| metric(&text, name)).collect();
+
+    app.get("/programs", &app.a.key).await;
+    app.get("/programs", &app.a.key).await;
+    let body = serde_json::json!({"name": "Counted"});
+    let retry = [("Idempotency-Key", "counted-1")];
+    for _ in 0..2 {
+        app.send(
+            "POST",
+            "/programs/battery-rebate/instances",
+            Some(&app.a.key),
+            Some(&body),
+            &retry,
+        )
+        .await;
+    }
+    app.send("GET", "/programs", None, None, &[]).await;
+    let bad = format!("pik_{}_{}", "0".repeat(12), "1".repeat(32));
+    app.get("/programs", &bad)
+        .await
+        .problem(401, "unauthenticated");
+    app.get("/programs", &bad)
+        .await
+        .problem(429, "too_many_failed_authentications");
+
+    let text = scrape(&app).await;
+    let after: Vec<f64> = series.iter().map(|name| metric(&text, name)).collect();
+    for ((name, before), after) in series.iter().zip(&before).zip(&after) {
+        assert!(after > before, "{name}: {before} then {after}");
+    }
 }
 
 #[actix_web::test]
