@@ -48,6 +48,10 @@ faults:
 fuzz:
     python3 fuzz/run.py ${FUZZ_ARGS:-}
 
+# Generate TypeScript types from /openapi.json (openapi-typescript) and type-check a small client against them (tsc)
+client-check:
+    bash clients/typescript/check
+
 # What verifying an API key costs: cached, refreshed, and a miss with argon2 (needs PostgreSQL)
 bench-auth:
     cargo bench -p server --bench key_verification

@@ -105,6 +105,7 @@ def fuzz(backend, examples, seed, max_time, schemathesis):
     server = None
     log_path = Path(database.directory) / "server.log"
     try:
+        subprocess.run([str(BINARY), "migrate"], env=environment, check=True, capture_output=True)
         created = subprocess.run(
             [str(BINARY), "init"], env=environment, check=True, capture_output=True, text=True
         )

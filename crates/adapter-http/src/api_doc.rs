@@ -218,7 +218,7 @@ fn shared_statuses(path: &str, operation: &Operation) -> Vec<u16> {
     }
     match path {
         "/healthz" | "/metrics" | "/openapi.json" => {}
-        "/readyz" => statuses.push(503),
+        "/readyz" => statuses.extend([500, 503]),
         _ => statuses.extend([500, 503]),
     }
     statuses.sort_unstable();

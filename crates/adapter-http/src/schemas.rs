@@ -213,38 +213,38 @@ pub struct EnrollmentFilters {
     status: Option<Vec<EnrollmentStatus>>,
 }
 
-/// Any JSON value whose strings (keys included) hold no NUL: what metadata may contain.
-#[derive(Debug)]
-pub struct JsonValue;
-
-impl PartialSchema for JsonValue {
-    fn schema() -> RefOr<Schema> {
-        let itself = || RefOr::Ref(Ref::from_schema_name("JsonValue"));
-        let text = || {
+/// A metadata value nested at most `levels` deep: a scalar (strings without NUL), or, above
+/// one level, a list or an object of values one level shallower. Spelled out level by level
+/// rather than recursively, which generated clients (TypeScript) could not type.
+fn metadata_value(levels: usize) -> RefOr<Schema> {
+    let text = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(TEXT_PATTERN));
+    let scalar = ObjectBuilder::new().schema_type(SchemaType::from_iter([
+        Type::Number,
+        Type::Boolean,
+        Type::Null,
+    ]));
+    let mut value = AnyOfBuilder::new().item(text).item(scalar);
+    if levels > 1 {
+        let inner = || RefOr::Ref(Ref::from_schema_name(metadata_level_name(levels - 1)));
+        value = value.item(ArrayBuilder::new().items(inner())).item(
             ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(TEXT_PATTERN))
-        };
-        AnyOfBuilder::new()
-            .description(Some("Any JSON value; its strings and keys hold no NUL."))
-            .item(text())
-            .item(ObjectBuilder::new().schema_type(SchemaType::from_iter([
-                Type::Number,
-                Type::Boolean,
-                Type::Null,
-            ])))
-            .item(ArrayBuilder::new().items(itself()))
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .property_names(Some(text()))
-                    .additional_properties(Some(AdditionalProperties::RefOr(itself()))),
-            )
-            .into()
+                .schema_type(Type::Object)
+                .property_names(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(TEXT_PATTERN)),
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(inner()))),
+        );
     }
+    value.into()
 }
 
-impl ToSchema for JsonValue {}
+fn metadata_level_name(levels: usize) -> String {
+    format!("MetadataValue{levels}")
+}
 
 /// An instance's free-form custom fields.
 #[derive(Debug)]
@@ -252,12 +252,14 @@ pub struct Metadata;
 
 impl PartialSchema for Metadata {
     fn schema() -> RefOr<Schema> {
+        let top = domain::Metadata::MAX_DEPTH;
         ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some(
-                "Free-form custom fields: at most 50 keys of 1 to 40 characters, at most 8 KiB \
-                 (8,192 bytes) as compact JSON; no NUL in keys or strings.",
-            ))
+            .description(Some(format!(
+                "Free-form custom fields: at most 50 keys of 1 to 40 characters, values nested at \
+                 most {top} levels deep (a scalar is one level; each list or object around it one \
+                 more), at most 8 KiB (8,192 bytes) as compact JSON; no NUL in keys or strings."
+            )))
             .max_properties(Some(domain::Metadata::MAX_KEYS))
             .property_names(Some(
                 ObjectBuilder::new()
@@ -267,18 +269,18 @@ impl PartialSchema for Metadata {
                     .pattern(Some(TEXT_PATTERN)),
             ))
             .additional_properties(Some(AdditionalProperties::RefOr(RefOr::Ref(
-                Ref::from_schema_name("JsonValue"),
+                Ref::from_schema_name(metadata_level_name(top)),
             ))))
             .examples([json!({ "campaign": "spring-2023", "budgetUsd": 250000 })])
             .into()
     }
-
-    // `JsonValue` is registered beside it (see `schemas`).
 }
 
 impl ToSchema for Metadata {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push(("JsonValue".into(), JsonValue::schema()));
+        for levels in 1..=domain::Metadata::MAX_DEPTH {
+            schemas.push((metadata_level_name(levels), metadata_value(levels)));
+        }
     }
 }
 

@@ -69,8 +69,8 @@ fn positive(text: &str) -> Result<usize, String> {
 /// Storage settings, for every command.
 #[derive(Debug, Clone, Args)]
 pub struct StorageArgs {
-    /// Where data lives: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE, or sqlite://PATH
-    /// for the embedded database (created when missing).
+    /// Where data lives: postgres://USER:PASSWORD@HOST:PORT/DATABASE (the password is
+    /// optional), or sqlite://PATH for the embedded database (created when missing).
     #[arg(
         long = "database-url",
         value_name = "URL",

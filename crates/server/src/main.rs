@@ -19,6 +19,8 @@ enum Failure {
     /// The database's schema is older than this binary: only `migrate` (or `serve`) may
     /// change it. Exit status 2.
     SchemaBehind(usize),
+    /// A flag's value the command cannot use. Exit status 2, as for clap's own.
+    Usage(String),
     Other(Box<dyn Error>),
 }
 
@@ -28,6 +30,7 @@ impl Failure {
             Failure::SchemaBehind(pending) => format!(
                 "the database schema is behind this binary ({pending} migrations pending): run `program-instances migrate` first"
             ),
+            Failure::Usage(message) => message.clone(),
             Failure::Other(error) => error_chain(error.as_ref()),
         }
     }
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
         Err(failure) => {
             eprintln!("error: {}", failure.message());
             match failure {
-                Failure::SchemaBehind(_) => ExitCode::from(2),
+                Failure::SchemaBehind(_) | Failure::Usage(_) => ExitCode::from(2),
                 Failure::Other(_) => ExitCode::FAILURE,
             }
         }
@@ -115,7 +118,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if pending > 0 {
                 return Err(Failure::SchemaBehind(pending));
             }
-            operate(command, &app()).map_err(boxed)?
+            operate(command, &app()).map_err(|error| match error {
+                cli::CommandError::Usage(message) => Failure::Usage(message),
+                other => boxed(other),
+            })?
         }
     };
     println!("{output}");

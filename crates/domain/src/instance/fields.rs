@@ -231,7 +231,8 @@ impl LogoUrl {
     }
 }
 
-/// Free-form custom fields: at most 50 keys of at most 40 characters, at most 8 KiB as JSON.
+/// Free-form custom fields: at most 50 keys of at most 40 characters, values nested at most
+/// three levels deep, at most 8 KiB as JSON.
 ///
 /// `from_json` checks the rules; deserialising is the trusted path, for metadata this crate
 /// checked and serialised before.
@@ -243,6 +244,8 @@ impl Metadata {
     pub const MAX_KEYS: usize = 50;
     pub const MAX_KEY_CHARS: usize = 40;
     pub const MAX_BYTES: usize = 8 * 1024;
+    /// How deep a value may nest: a scalar is 1, a list or object of scalars 2, and so on.
+    pub const MAX_DEPTH: usize = 3;
 
     /// Pointers in the violations are relative to the metadata object.
     pub fn from_json(value: Value) -> Result<Self, Violations> {
@@ -264,6 +267,18 @@ impl Metadata {
                     format!("/{}", pointer_token(key)),
                     "invalid_key",
                     format!("keys must be 1 to {} characters", Self::MAX_KEY_CHARS),
+                ));
+            }
+        }
+        for (key, value) in &map {
+            if depth(value) > Self::MAX_DEPTH {
+                violations.push(Violation::new(
+                    format!("/{}", pointer_token(key)),
+                    "too_deep",
+                    format!(
+                        "values nest at most {} levels (lists and objects count one each)",
+                        Self::MAX_DEPTH
+                    ),
                 ));
             }
         }
@@ -316,6 +331,15 @@ fn serialized_len(value: &impl Serialize) -> usize {
     match serde_json::to_writer(&mut counter, value) {
         Ok(()) => counter.0,
         Err(_) => usize::MAX,
+    }
+}
+
+/// How deep a JSON value nests: 1 for a scalar, one more for each list or object around.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
+        _ => 1,
     }
 }
 
@@ -469,6 +493,10 @@ mod tests {
         );
         let big = Metadata::from_json(json!({ "blob": "x".repeat(9_000) })).unwrap_err();
         assert_eq!(big.iter().next().unwrap().code, "too_large");
+        assert!(Metadata::from_json(json!({"a": {"b": [1, null]}, "c": []})).is_ok());
+        let deep = Metadata::from_json(json!({"ok": 1, "deep": {"b": {"c": [1]}}})).unwrap_err();
+        let found: Vec<_> = deep.iter().map(|v| (v.pointer.as_str(), v.code)).collect();
+        assert_eq!(found, [("/deep", "too_deep")]);
         assert_eq!(
             Metadata::from_json(json!([1]))
                 .unwrap_err()
