@@ -335,10 +335,11 @@ fn serialized_len(value: &impl Serialize) -> usize {
 }
 
 /// How deep a JSON value nests: 1 for a scalar, one more for each list or object around.
+/// An empty list or object counts as one around a scalar: it is a container all the same.
 fn depth(value: &Value) -> usize {
     match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(1),
+        Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(1),
         _ => 1,
     }
 }
@@ -497,6 +498,10 @@ mod tests {
         let deep = Metadata::from_json(json!({"ok": 1, "deep": {"b": {"c": [1]}}})).unwrap_err();
         let found: Vec<_> = deep.iter().map(|v| (v.pointer.as_str(), v.code)).collect();
         assert_eq!(found, [("/deep", "too_deep")]);
+        // An empty object three levels down is a fourth level, as the schema counts it.
+        let empty_inside = Metadata::from_json(json!({"a": {"b": {"c": {}}}})).unwrap_err();
+        assert_eq!(empty_inside.iter().next().unwrap().code, "too_deep");
+        assert!(Metadata::from_json(json!({"a": {"b": {}}})).is_ok());
         assert_eq!(
             Metadata::from_json(json!([1]))
                 .unwrap_err()
