@@ -36,11 +36,12 @@ use crate::schemas::{self, Problem};
         (name = "programInstances", description = "The workspace's deployments of programs."),
         (name = "enrollments", description = "Eligibility checks and customers' enrollments."),
         (name = "apiKeys", description = "Keys of the caller's workspace."),
+        (name = "events", description = "The workspace's event log: every change of its instances and enrollments."),
         (name = "operations", description = "Health, readiness, metrics and this document; no key.")
     ),
     security(("bearer" = [])),
     // Named in parameters only, which do not register what they name.
-    components(schemas(schemas::SearchText, schemas::IdempotencyKey))
+    components(schemas(schemas::SearchText, schemas::IdempotencyKey, schemas::EventId, schemas::EventType))
 )]
 struct Described;
 

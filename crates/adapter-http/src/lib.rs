@@ -41,6 +41,7 @@ pub use auth_limiter::{FailureLimits, TrustedNetwork};
 pub use idempotency::request_fingerprint;
 pub use metrics::Metrics;
 use problem::ApiError;
+pub use views::ApiRepresentations;
 
 /// Bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod enrollments;
+mod events;
 mod instances;
 mod keys;
 pub(crate) mod operations;
@@ -71,4 +72,6 @@ route_table! {
         POST => keys::create,
     },
     "/apiKeys/{id}" => { DELETE => keys::revoke },
+    "/events" => { GET => events::list },
+    "/events/{id}" => { GET => events::get },
 }

@@ -50,6 +50,10 @@ string_schema! {
     Id.pattern(Some(domain::InstanceId::PATTERN)).examples([json!("cllgn0u4r000008l7eazybfbo")])
 }
 string_schema! {
+    /// An event's id: `evt_` and a CUID.
+    EventId.pattern(Some(domain::EventId::PATTERN)).examples([json!("evt_cllgn0u4r000008l7eazybfbo")])
+}
+string_schema! {
     /// A workspace or program id: 1 to 64 letters, digits, `_` or `-`.
     TenantId.pattern(Some(domain::WorkspaceId::PATTERN)).examples([json!("ws_demo")])
 }
@@ -145,6 +149,27 @@ pub struct InstanceIdParam {
     /// The instance's id.
     #[param(value_type = Id)]
     id: String,
+}
+
+/// An event's id in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EventIdParam {
+    /// The event's id.
+    #[param(value_type = EventId)]
+    id: String,
+}
+
+/// The filters of `GET /events`; both are optional and they combine.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct EventFilters {
+    /// Events of one of these types (a comma-separated list).
+    #[param(rename = "type", style = Form, explode = false, min_items = 1)]
+    kind: Option<Vec<EventType>>,
+    /// Events of this instance (and of its enrollments).
+    #[param(value_type = Option<Id>)]
+    program_instance_id: Option<String>,
 }
 
 /// An enrollment's id in the path.
@@ -378,6 +403,41 @@ pub enum Scope {
     EnrollmentsWrite,
     #[serde(rename = "apiKeys:manage")]
     ApiKeysManage,
+    #[serde(rename = "events:read")]
+    EventsRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+/// What an event tells of.
+#[derive(Debug, ToSchema)]
+pub enum EventType {
+    #[serde(rename = "programInstance.created")]
+    InstanceCreated,
+    #[serde(rename = "programInstance.updated")]
+    InstanceUpdated,
+    #[serde(rename = "programInstance.statusChanged")]
+    InstanceStatusChanged,
+    #[serde(rename = "programInstance.deleted")]
+    InstanceDeleted,
+    #[serde(rename = "enrollment.created")]
+    EnrollmentCreated,
+    #[serde(rename = "enrollment.statusChanged")]
+    EnrollmentStatusChanged,
+    #[serde(rename = "webhookEndpoint.disabled")]
+    WebhookEndpointDisabled,
+}
+
+/// What an event carries: the resource after the change (`object`: as a read of it showed
+/// it then), and, for a change, the changed fields before it (`previous`) and the reason
+/// given (`reason`, for enrollment moves).
+#[derive(Debug, ToSchema)]
+pub struct EventData {
+    #[schema(value_type = Object)]
+    object: serde_json::Value,
+    #[schema(value_type = Object)]
+    previous: Option<serde_json::Value>,
+    reason: Option<String>,
 }
 
 /// Who may enroll. Every criterion is optional (`null` means not set) and a set one must

@@ -2,12 +2,13 @@
 //! what is serialised and what the OpenAPI document describes (`ToSchema`), so the two
 //! cannot drift apart. Domain types are described through `value_type`s from `schemas`.
 
-use application::{InstanceSnapshot, Page, StoredEvent};
+use application::{Document, HistoryEntry, InstanceSnapshot, LoggedEvent, Page, Representations};
 use domain::eligibility::{CriterionResult, Evaluation};
 use domain::enrollment::{Customer, Device};
 use domain::{
-    ApiKey, ApiKeyId, Enrollment, EnrollmentId, EnrollmentStatus, InstanceEvent, InstanceId,
-    Program, ProgramId, ScopeSet, Status, Timestamp, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, Enrollment, EnrollmentId, EnrollmentStatus, EventId, EventType,
+    InstanceEvent, InstanceId, Program, ProgramId, ScopeSet, Status, Timestamp, Workspace,
+    WorkspaceId,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -136,13 +137,87 @@ pub struct EventView<'a> {
     occurred_at: Timestamp,
 }
 
-pub fn event<'a>(instance_id: &'a InstanceId, stored: &'a StoredEvent) -> EventView<'a> {
+pub fn event<'a>(instance_id: &'a InstanceId, entry: &'a HistoryEntry) -> EventView<'a> {
     EventView {
-        id: stored.sequence.to_string(),
+        id: entry.position.to_string(),
         instance_id,
-        event: &stored.record.event,
-        actor_key_id: stored.record.actor.as_ref(),
-        occurred_at: stored.record.occurred_at,
+        event: &entry.change,
+        actor_key_id: entry.actor.as_ref(),
+        occurred_at: entry.occurred_at,
+    }
+}
+
+/// An event of the workspace's log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Event)]
+pub struct LoggedEventView<'a> {
+    #[schema(value_type = schemas::EventId)]
+    id: &'a EventId,
+    #[serde(rename = "type")]
+    #[schema(value_type = schemas::EventType)]
+    kind: EventType,
+    #[schema(value_type = schemas::TenantId)]
+    workspace_id: &'a WorkspaceId,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+    /// The key that acted; `null` for the operator's command line and the public
+    /// enrollment page.
+    #[schema(required = true, value_type = Option<schemas::Id>)]
+    actor_key_id: Option<&'a ApiKeyId>,
+    #[schema(value_type = schemas::EventData)]
+    data: &'a RawValue,
+}
+
+pub fn logged_event(logged: &LoggedEvent) -> LoggedEventView<'_> {
+    let event = &logged.event;
+    LoggedEventView {
+        id: &event.id,
+        kind: event.kind,
+        workspace_id: &event.workspace_id,
+        created_at: event.created_at,
+        actor_key_id: event.actor.as_ref(),
+        data: &event.data,
+    }
+}
+
+/// A page of the event log: `nextCursor` is always given, so a poller resumes from it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = EventLogPage)]
+pub struct EventLogPageView<'a> {
+    #[schema(value_type = Vec<LoggedEventView<'static>>)]
+    data: Vec<LoggedEventView<'a>>,
+    /// Whether more events are available now.
+    has_more: bool,
+    /// Pass it as `cursor` to read on from here, now or later.
+    #[schema(value_type = schemas::Cursor)]
+    next_cursor: String,
+}
+
+pub fn event_log_page(page: &Page<LoggedEvent>, next_cursor: String) -> EventLogPageView<'_> {
+    EventLogPageView {
+        data: page.items.iter().map(logged_event).collect(),
+        has_more: page.has_more,
+        next_cursor,
+    }
+}
+
+/// Resources rendered as the API shows them, for the events that carry them.
+#[derive(Debug, Default)]
+pub struct ApiRepresentations;
+
+impl Representations for ApiRepresentations {
+    fn instance(
+        &self,
+        instance: &InstanceSnapshot,
+        at: Timestamp,
+    ) -> Result<Document, serde_json::Error> {
+        serde_json::value::to_raw_value(&self::instance(instance, at))
+    }
+
+    fn enrollment(&self, enrollment: &Enrollment) -> Result<Document, serde_json::Error> {
+        serde_json::value::to_raw_value(&self::enrollment(enrollment))
     }
 }
 

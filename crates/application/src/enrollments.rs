@@ -45,18 +45,20 @@ impl Application {
         let instance = self.load_instance(who, instance)?;
         let id = EnrollmentId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
-        let enrollment = Enrollment::apply(id, &instance, application, self.ports.clock.now())
-            .map_err(|error| match error {
+        let now = self.ports.clock.now();
+        let enrollment =
+            Enrollment::apply(id, &instance, application, now).map_err(|error| match error {
                 ApplicationError::NotAccepting => {
                     AppError::Conflict(Conflict::NotAcceptingEnrollments)
                 }
                 ApplicationError::Invalid(violations) => AppError::Invalid(violations),
             })?;
+        let event = self.enrollment_event(who.acting(now), &enrollment, None)?;
         let answer = self.answer_of(idempotent, &enrollment)?;
         match self
             .ports
             .enrollments
-            .insert_enrollment(&enrollment, answer.as_ref())
+            .insert_enrollment(&enrollment, &event, answer.as_ref())
         {
             Ok(()) => Ok(enrollment),
             Err(StoreError::NotFound) => Err(AppError::NotFound("program instance")),
@@ -127,15 +129,17 @@ impl Application {
             .filter(|locked| who.grant.can_see(&locked.current().instance_id))
             .ok_or_else(not_found)?;
         let current = locked.current();
+        let now = self.ports.clock.now();
         let moved = current
-            .transition_to(status, reason, self.ports.clock.now())
+            .transition_to(status, reason, now)
             .map_err(|refused| {
                 AppError::Conflict(Conflict::InvalidEnrollmentTransition(refused))
             })?;
         let Some(next) = moved else {
             return Ok(current.clone());
         };
-        locked.save(&next)?;
+        let event = self.enrollment_event(who.acting(now), &next, Some(current.status))?;
+        locked.save(&next, &event)?;
         Ok(next)
     }
 

@@ -1,10 +1,9 @@
 //! Program instance use cases.
 
 use domain::{InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope, Slug};
-use ports::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceSnapshot, Page, StoreError, StoredEvent,
-};
+use ports::{InstanceCursor, InstanceFilter, InstanceSnapshot, Page, StoreError};
 
+use crate::events::Acting;
 use crate::idempotency::answered;
 use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
@@ -14,6 +13,17 @@ pub struct ListRequest {
     pub filter: InstanceFilter,
     pub after: Option<InstanceCursor>,
     pub limit: usize,
+}
+
+impl Principal {
+    /// This caller acting now, for the events of its change.
+    pub(crate) fn acting(&self, at: domain::Timestamp) -> Acting<'_> {
+        Acting {
+            workspace: &self.workspace_id,
+            actor: Some(&self.key_id),
+            at,
+        }
+    }
 }
 
 impl Application {
@@ -40,11 +50,7 @@ impl Application {
         let (instance, event) =
             ProgramInstance::create(id, program, who.workspace_id.clone(), draft, now)
                 .map_err(AppError::Invalid)?;
-        let record = EventRecord {
-            event,
-            actor: Some(who.key_id.clone()),
-            occurred_at: now,
-        };
+        let record = self.instance_event(who.acting(now), &instance, &event)?;
         let answer = self.answer_of(idempotent, &instance)?;
         match self
             .ports
@@ -120,15 +126,11 @@ impl Application {
         if !outcome.changed() {
             return Ok(outcome.instance);
         }
-        let records: Vec<_> = outcome
+        let records = outcome
             .events
-            .into_iter()
-            .map(|event| EventRecord {
-                event,
-                actor: Some(who.key_id.clone()),
-                occurred_at: now,
-            })
-            .collect();
+            .iter()
+            .map(|event| self.instance_event(who.acting(now), &outcome.instance, event))
+            .collect::<Result<Vec<_>, _>>()?;
         match locked.save(&outcome.instance, &records) {
             Ok(()) => Ok(outcome.instance),
             Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
@@ -141,9 +143,15 @@ impl Application {
     pub fn delete_instance(&self, who: &Principal, id: &InstanceId) -> Result<(), AppError> {
         who.require(Scope::ProgramInstancesWrite)?;
         who.check_visible(id)?;
-        match self.ports.instances.delete(&who.workspace_id, id) {
+        let locked = self
+            .ports
+            .instances
+            .lock(&who.workspace_id, id)?
+            .ok_or(AppError::NotFound("program instance"))?;
+        let now = self.ports.clock.now();
+        let event = self.instance_deleted_event(who.acting(now), locked.current())?;
+        match locked.delete(&event) {
             Ok(()) => Ok(()),
-            Err(StoreError::NotFound) => Err(AppError::NotFound("program instance")),
             Err(StoreError::HasEnrollments) => Err(AppError::Conflict(Conflict::HasEnrollments)),
             Err(other) => Err(other.into()),
         }
@@ -165,21 +173,5 @@ impl Application {
             request.after.as_ref(),
             request.limit,
         )?)
-    }
-
-    /// The instance's history, oldest first.
-    pub fn instance_events(
-        &self,
-        who: &Principal,
-        id: &InstanceId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<StoredEvent>, AppError> {
-        who.require(Scope::ProgramInstancesRead)?;
-        let instance = self.load_instance(who, id)?;
-        Ok(self
-            .ports
-            .instances
-            .events(&who.workspace_id, instance.id(), after, limit)?)
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod catalog;
 mod enrollments;
 mod error;
+mod events;
 mod idempotency;
 mod instances;
 mod keys;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 pub use auth::{ApiKeySecret, KeyCacheSettings};
 pub use enrollments::EligibilityCheck;
 pub use error::{AppError, Conflict};
+pub use events::{EventsRequest, HistoryEntry};
 pub use idempotency::{IdempotencyKey, Idempotent, Respond};
 pub use instances::ListRequest;
 pub use keys::KeyRequest;
@@ -29,14 +31,14 @@ pub use system::{CuidGenerator, SystemClock};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
-    EnrollmentCursor, EventRecord, InstanceCursor, InstanceFilter, InstanceSnapshot, Page,
-    StoredEvent, StoredResponse,
+    Document, EnrollmentCursor, Event, EventFilter, InstanceCursor, InstanceFilter,
+    InstanceSnapshot, LoggedEvent, Page, Representations, StoredResponse,
 };
 
 use auth::Authenticator;
 use ports::{
-    Clock, EnrollmentStore, IdGenerator, IdempotencyStore, InstanceStore, KeyStore, ProgramCatalog,
-    WorkspaceDirectory,
+    Clock, EnrollmentStore, EventLog, IdGenerator, IdempotencyStore, InstanceStore, KeyStore,
+    ProgramCatalog, WorkspaceDirectory,
 };
 
 /// The adapters the application runs on.
@@ -48,6 +50,9 @@ pub struct Ports {
     pub workspaces: Arc<dyn WorkspaceDirectory>,
     pub keys: Arc<dyn KeyStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub events: Arc<dyn EventLog>,
+    /// How resources are shown, for the events that carry them.
+    pub representations: Arc<dyn Representations>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }

@@ -13,6 +13,8 @@ pub enum IdError {
     NotCuid { kind: &'static str },
     #[error("{kind} must be 1 to 64 characters of letters, digits, '_' or '-'")]
     Malformed { kind: &'static str },
+    #[error("{kind} must be 'evt_' followed by a CUID")]
+    NotEventId { kind: &'static str },
 }
 
 impl Rule for IdError {
@@ -20,6 +22,7 @@ impl Rule for IdError {
         match self {
             IdError::NotCuid { .. } => "invalid_id",
             IdError::Malformed { .. } => "invalid_id",
+            IdError::NotEventId { .. } => "invalid_id",
         }
     }
 }
@@ -39,6 +42,13 @@ fn is_identifier(candidate: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// An event id: `evt_` and a CUID.
+fn is_event_id(candidate: &str) -> bool {
+    candidate.strip_prefix("evt_").is_some_and(is_cuid)
+}
+
+/// [`is_event_id`] as a regular expression.
+const EVENT_ID_PATTERN: &str = "^evt_c[a-z0-9]{24,25}$";
 /// [`is_cuid`] as a regular expression.
 const CUID_PATTERN: &str = "^c[a-z0-9]{24,25}$";
 /// [`is_identifier`] as a regular expression.
@@ -102,6 +112,10 @@ identifier!(
     ApiKeyId, "a key id", is_cuid, CUID_PATTERN, NotCuid
 );
 identifier!(
+    /// An event id: `evt_` and a CUID, such as `evt_cllgn0u4r000008l7eazybfbo`.
+    EventId, "an event id", is_event_id, EVENT_ID_PATTERN, NotEventId
+);
+identifier!(
     /// A workspace id such as `ws_123456` or a CUID.
     WorkspaceId, "a workspace id", is_identifier, IDENTIFIER_PATTERN, Malformed
 );
@@ -131,6 +145,13 @@ mod tests {
         ] {
             assert!(InstanceId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn event_ids_are_prefixed_cuids() {
+        assert!(EventId::parse("evt_cllgn0u4r000008l7eazybfbo").is_ok());
+        assert!(EventId::parse("cllgn0u4r000008l7eazybfbo").is_err());
+        assert!(EventId::parse("evt_").is_err());
     }
 
     #[test]

@@ -201,6 +201,60 @@ impl<'de> Deserialize<'de> for FieldChange {
 }
 
 impl InstanceEvent {
+    /// The values before the change of the fields it changed, as the API shows them:
+    /// `previous` in the event log.
+    pub fn previous(&self) -> Value {
+        match self {
+            InstanceEvent::Created => Value::Null,
+            InstanceEvent::Updated { changes } => Value::Object(
+                changes
+                    .iter()
+                    .map(|change| (change.field.to_owned(), change.before.clone()))
+                    .collect(),
+            ),
+            InstanceEvent::StatusChanged { from, .. } => {
+                serde_json::json!({ "status": from.as_str() })
+            }
+        }
+    }
+
+    /// The change a logged event of an instance tells of, from its `object` (the instance
+    /// after) and `previous` (the changed fields before); `None` when `kind` is not an
+    /// instance history type or the documents do not fit it.
+    pub fn from_logged(kind: crate::EventType, object: &Value, previous: &Value) -> Option<Self> {
+        use crate::EventType;
+        match kind {
+            EventType::InstanceCreated => Some(InstanceEvent::Created),
+            EventType::InstanceUpdated => {
+                let previous = previous.as_object()?;
+                let changes = CHANGEABLE_FIELDS
+                    .into_iter()
+                    .filter_map(|(field, _)| {
+                        previous.get(field).map(|before| FieldChange {
+                            field,
+                            before: before.clone(),
+                            after: object.get(field).cloned().unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect();
+                Some(InstanceEvent::Updated { changes })
+            }
+            EventType::InstanceStatusChanged => {
+                let status = |document: &Value| {
+                    document
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .and_then(|text| text.parse::<Status>().ok())
+                };
+                Some(InstanceEvent::StatusChanged {
+                    from: status(previous)?,
+                    to: status(object)?,
+                })
+            }
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             InstanceEvent::Created => "created",

@@ -8,6 +8,7 @@
 pub mod api_key;
 pub mod eligibility;
 pub mod enrollment;
+pub mod event;
 pub mod form;
 pub mod ids;
 pub mod instance;
@@ -22,8 +23,9 @@ pub mod workspace;
 pub use api_key::ApiKey;
 pub use eligibility::EligibilityCriteria;
 pub use enrollment::{Enrollment, EnrollmentStatus};
+pub use event::EventType;
 pub use form::FormConfig;
-pub use ids::{ApiKeyId, EnrollmentId, IdError, InstanceId, ProgramId, WorkspaceId};
+pub use ids::{ApiKeyId, EnrollmentId, EventId, IdError, InstanceId, ProgramId, WorkspaceId};
 pub use instance::{
     CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
     InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,

@@ -17,11 +17,13 @@ pub enum Scope {
     EnrollmentsRead,
     EnrollmentsWrite,
     ApiKeysManage,
+    EventsRead,
+    WebhooksManage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage"
+    "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage, events:read, webhooks:manage"
 )]
 pub struct UnknownScope;
 
@@ -32,13 +34,15 @@ impl Rule for UnknownScope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 8] = [
         Scope::ProgramsRead,
         Scope::ProgramInstancesRead,
         Scope::ProgramInstancesWrite,
         Scope::EnrollmentsRead,
         Scope::EnrollmentsWrite,
         Scope::ApiKeysManage,
+        Scope::EventsRead,
+        Scope::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,8 @@ impl Scope {
             Scope::EnrollmentsRead => "enrollments:read",
             Scope::EnrollmentsWrite => "enrollments:write",
             Scope::ApiKeysManage => "apiKeys:manage",
+            Scope::EventsRead => "events:read",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 

@@ -1,6 +1,6 @@
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, Timestamp, WorkspaceId};
 
-use crate::{IdempotentAnswer, Page, StoreError};
+use crate::{Event, IdempotentAnswer, Page, StoreError};
 
 /// A position in the newest-first order of enrollments: strictly after this.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,14 +14,14 @@ pub struct EnrollmentCursor {
 pub trait LockedEnrollment {
     fn current(&self) -> &Enrollment;
 
-    /// Writes `next`, then commits.
-    fn save(self: Box<Self>, next: &Enrollment) -> Result<(), StoreError>;
+    /// Writes `next` and logs `event`, then commits.
+    fn save(self: Box<Self>, next: &Enrollment, event: &Event) -> Result<(), StoreError>;
 }
 
 /// Enrollments, always addressed within one workspace.
 pub trait EnrollmentStore: Send + Sync {
-    /// Stores a new enrollment and, when given, the idempotent answer that goes with it,
-    /// atomically.
+    /// Stores a new enrollment, logs `event` and, when given, keeps the idempotent answer
+    /// that goes with it, atomically.
     ///
     /// # Errors
     /// MUST return `NotFound` when the enrollment's instance does not exist in its workspace;
@@ -29,6 +29,7 @@ pub trait EnrollmentStore: Send + Sync {
     fn insert_enrollment(
         &self,
         enrollment: &Enrollment,
+        event: &Event,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 

@@ -1,23 +1,6 @@
-use domain::{
-    ApiKeyId, InstanceEvent, InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId,
-};
+use domain::{InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId};
 
-use crate::{IdempotentAnswer, InstanceSnapshot, StoreError};
-
-/// An event as it is written: what happened, who did it, when.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    pub event: InstanceEvent,
-    pub actor: Option<ApiKeyId>,
-    pub occurred_at: Timestamp,
-}
-
-/// An event as it is read back, in order of `sequence` within its instance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredEvent {
-    pub sequence: i64,
-    pub record: EventRecord,
-}
+use crate::{Event, IdempotentAnswer, InstanceSnapshot, StoreError};
 
 /// A position in the newest-first order: strictly after this (createdAt, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,21 +37,23 @@ pub struct Page<T> {
 pub trait LockedInstance {
     fn current(&self) -> &ProgramInstance;
 
-    /// Writes `next` and appends `events`, then commits.
+    /// Writes `next` and logs `events`, then commits.
     ///
     /// # Errors
     /// MUST return `SlugTaken` when the new slug is used (nothing written).
-    fn save(
-        self: Box<Self>,
-        next: &ProgramInstance,
-        events: &[EventRecord],
-    ) -> Result<(), StoreError>;
+    fn save(self: Box<Self>, next: &ProgramInstance, events: &[Event]) -> Result<(), StoreError>;
+
+    /// Deletes the instance and logs `event`, then commits.
+    ///
+    /// # Errors
+    /// MUST return `HasEnrollments` when enrollments exist (nothing written).
+    fn delete(self: Box<Self>, event: &Event) -> Result<(), StoreError>;
 }
 
 /// Program instances, always addressed within one workspace.
 pub trait InstanceStore: Send + Sync {
-    /// Stores a new instance with its creation event and, when given, the idempotent answer
-    /// that goes with it, atomically.
+    /// Stores a new instance, logs its creation event and, when given, keeps the idempotent
+    /// answer that goes with it, atomically.
     ///
     /// # Errors
     /// MUST return `NotFound` when the instance's program is not visible to its workspace,
@@ -77,7 +62,7 @@ pub trait InstanceStore: Send + Sync {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &EventRecord,
+        event: &Event,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -103,13 +88,6 @@ pub trait InstanceStore: Send + Sync {
         id: &InstanceId,
     ) -> Result<Option<Box<dyn LockedInstance + 's>>, StoreError>;
 
-    /// Deletes the instance and its history.
-    ///
-    /// # Errors
-    /// MUST return `NotFound` when there is no such instance in the workspace and
-    /// `HasEnrollments` when enrollments exist (nothing deleted).
-    fn delete(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<(), StoreError>;
-
     /// At most `limit` instances matching `filter`, newest `createdAt` first, ties by `id`
     /// descending, strictly after `after`; `has_more` tells whether more follow.
     fn list(
@@ -119,15 +97,6 @@ pub trait InstanceStore: Send + Sync {
         after: Option<&InstanceCursor>,
         limit: usize,
     ) -> Result<Page<InstanceSnapshot>, StoreError>;
-
-    /// The instance's events oldest first, with `sequence` greater than `after`.
-    fn events(
-        &self,
-        workspace: &WorkspaceId,
-        id: &InstanceId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<StoredEvent>, StoreError>;
 
     /// Succeeds when the store answers.
     fn ping(&self) -> Result<(), StoreError>;

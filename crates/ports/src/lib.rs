@@ -9,6 +9,7 @@ mod catalog;
 pub mod contract;
 mod enrollments;
 mod error;
+mod events;
 mod idempotency;
 mod instances;
 mod keys;
@@ -18,10 +19,9 @@ mod system;
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
 pub use enrollments::{EnrollmentCursor, EnrollmentStore, LockedEnrollment};
 pub use error::StoreError;
+pub use events::{Event, EventFilter, EventLog, LoggedEvent, Representations};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoredResponse};
-pub use instances::{
-    EventRecord, InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page, StoredEvent,
-};
+pub use instances::{InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page};
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
 pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};

@@ -26,7 +26,9 @@ fn ports_of<B: Backend + Clone>(store: SqlStore<B>) -> Ports {
         catalog: store.clone(),
         workspaces: store.clone(),
         keys: store.clone(),
-        idempotency: store,
+        idempotency: store.clone(),
+        events: store,
+        representations: Arc::new(adapter_http::ApiRepresentations),
         clock: Arc::new(SystemClock),
         ids: Arc::new(CuidGenerator),
     }

@@ -2,10 +2,11 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, WorkspaceId};
 use ports::{
-    EnrollmentCursor, EnrollmentStore, IdempotentAnswer, LockedEnrollment, Page, StoreError,
+    EnrollmentCursor, EnrollmentStore, Event, IdempotentAnswer, LockedEnrollment, Page, StoreError,
 };
 
 use crate::column_types::At;
+use crate::events::log;
 use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{EnrollmentRow, corrupt};
@@ -16,22 +17,19 @@ impl<B: Backend> EnrollmentStore for SqlStore<B> {
     fn insert_enrollment(
         &self,
         enrollment: &Enrollment,
+        event: &Event,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         let row = EnrollmentRow::from_domain(enrollment)?;
-        let insert = |conn: &mut crate::AnyConnection| -> Result<(), crate::TxError> {
+        self.write(|conn| {
+            if let Some(answer) = answer {
+                keep(&self.backend, conn, &enrollment.workspace_id, answer)?;
+            }
             diesel::insert_into(enrollments::table)
                 .values(&row)
                 .execute(conn)?;
-            Ok(())
-        };
-        match answer {
-            None => self.write_statement(insert),
-            Some(answer) => self.write(|conn| {
-                keep(&self.backend, conn, &enrollment.workspace_id, answer)?;
-                insert(conn)
-            }),
-        }
+            log(conn, std::slice::from_ref(event))
+        })
     }
 
     fn enrollment(

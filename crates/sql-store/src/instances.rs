@@ -1,44 +1,21 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use domain::{InstanceEvent, InstanceId, ProgramInstance, Status, WorkspaceId};
+use domain::{ApiKeyId, InstanceId, ProgramInstance, Status, WorkspaceId};
 use ports::{
-    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
-    LockedInstance, Page, StoreError, StoredEvent,
+    Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
+    LockedInstance, Page, StoreError,
 };
 
 use crate::catalog::visible_to;
 use crate::column_types::{At, Document, Instant, JsonText};
 use crate::connection::{AnyConnection, MultiBackend, TxError};
+use crate::events::log;
 use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
-use crate::rows::{InstanceRow, corrupt, read_json};
-use crate::schema::{instance_events, program_instances};
+use crate::rows::InstanceRow;
+use crate::schema::program_instances;
 use crate::search::contains_pattern;
 use crate::store::{Backend, SqlStore};
-
-pub(crate) fn append_events(
-    conn: &mut AnyConnection,
-    instance: &ProgramInstance,
-    events: &[EventRecord],
-) -> Result<(), TxError> {
-    use instance_events::dsl as ev;
-    for record in events {
-        diesel::insert_into(ev::instance_events)
-            .values((
-                ev::workspace_id.eq(instance.workspace_id().as_str()),
-                ev::instance_id.eq(instance.id().as_str()),
-                ev::kind.eq(record.event.kind()),
-                ev::data.eq(JsonText::of(&record.event)?),
-                ev::actor_key_id.eq(record.actor.as_ref().map(|id| id.as_str())),
-                ev::occurred_at.eq(At(record.occurred_at)),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-type EventColumns = (i64, JsonText, Option<String>, At);
 
 /// A new instance of a program visible to its workspace, with its creation event, in one
 /// statement (one round trip, atomic by itself): what a create costs on PostgreSQL, where a
@@ -46,8 +23,7 @@ type EventColumns = (i64, JsonText, Option<String>, At);
 fn create_in_one_statement(
     conn: &mut PgConnection,
     row: &InstanceRow,
-    event: &EventRecord,
-    data: &JsonText,
+    event: &Event,
 ) -> QueryResult<bool> {
     use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -65,8 +41,8 @@ fn create_in_one_statement(
             FROM visible
             RETURNING workspace_id, id
         )
-        INSERT INTO instance_events (workspace_id, instance_id, kind, data, actor_key_id, occurred_at)
-        SELECT workspace_id, id, $19, $20, $21, $22 FROM instance";
+        INSERT INTO events (id, workspace_id, kind, instance_id, actor_key_id, created_at, data)
+        SELECT $19, workspace_id, $20, id, $21, $22, $23 FROM instance";
     let inserted = diesel::sql_query(CREATE)
         .bind::<Text, _>(&row.workspace_id)
         .bind::<Text, _>(&row.id)
@@ -86,10 +62,11 @@ fn create_in_one_statement(
         .bind::<BigInt, _>(row.version)
         .bind::<Instant, _>(row.created_at)
         .bind::<Instant, _>(row.updated_at)
-        .bind::<Text, _>(event.event.kind())
-        .bind::<Document, _>(data)
-        .bind::<Nullable<Text>, _>(event.actor.as_ref().map(|id| id.as_str()))
-        .bind::<Instant, _>(At(event.occurred_at))
+        .bind::<Text, _>(event.id.as_str())
+        .bind::<Text, _>(event.kind.as_str())
+        .bind::<Nullable<Text>, _>(event.actor.as_ref().map(ApiKeyId::as_str))
+        .bind::<Instant, _>(At(event.created_at))
+        .bind::<Document, _>(JsonText(event.data.get().to_owned()))
         .execute(conn)?;
     Ok(inserted == 1)
 }
@@ -145,38 +122,19 @@ fn newest_first<'a>(
     query.order((pi::created_at.desc(), pi::id.desc()))
 }
 
-fn stored_event(
-    (sequence, data, actor, occurred_at): EventColumns,
-) -> Result<StoredEvent, StoreError> {
-    let what = "event";
-    let actor = actor
-        .map(|id| domain::ApiKeyId::parse(&id))
-        .transpose()
-        .map_err(|error| corrupt(what, error))?;
-    Ok(StoredEvent {
-        sequence,
-        record: EventRecord {
-            event: read_json::<InstanceEvent>(what, &data)?,
-            actor,
-            occurred_at: occurred_at.0,
-        },
-    })
-}
-
 impl<B: Backend> InstanceStore for SqlStore<B> {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &EventRecord,
+        event: &Event,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(instance)?;
         let not_visible = || TxError::Store(StoreError::NotFound);
         if answer.is_none() {
-            let data = JsonText::of(&event.event)?;
             let done = self.write_statement(|conn| match conn {
                 AnyConnection::Postgres(pg) => {
-                    let inserted = create_in_one_statement(pg, &row, event, &data)?;
+                    let inserted = create_in_one_statement(pg, &row, event)?;
                     if inserted {
                         Ok(true)
                     } else {
@@ -199,7 +157,7 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
             diesel::insert_into(program_instances::table)
                 .values(&row)
                 .execute(conn)?;
-            append_events(conn, instance, std::slice::from_ref(event))
+            log(conn, std::slice::from_ref(event))
         })
     }
 
@@ -245,29 +203,6 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         self.lock_instance(workspace, id)
     }
 
-    fn delete(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<(), StoreError> {
-        let deleted = self.write_statement(|conn| {
-            diesel::delete(
-                program_instances::table
-                    .filter(program_instances::workspace_id.eq(workspace.as_str()))
-                    .filter(program_instances::id.eq(id.as_str())),
-            )
-            .execute(conn)
-            .map_err(|error| match error {
-                // Enrollments reference the instance without cascading.
-                DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                    TxError::Store(StoreError::HasEnrollments)
-                }
-                other => TxError::Database(other),
-            })
-        })?;
-        if deleted == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
-
     /// Every plan reads the newest-first index that matches its equality filters, in order,
     /// and stops after a page, however big the workspace and whatever the planner's
     /// statistics say: a status is an equality (never `= ANY`), and several statuses are
@@ -304,31 +239,6 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
             .map(InstanceRow::into_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page_of(instances, limit))
-    }
-
-    fn events(
-        &self,
-        workspace: &WorkspaceId,
-        id: &InstanceId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<StoredEvent>, StoreError> {
-        use instance_events::dsl as ev;
-        let rows = self.read(|conn| {
-            ev::instance_events
-                .filter(ev::workspace_id.eq(workspace.as_str()))
-                .filter(ev::instance_id.eq(id.as_str()))
-                .filter(ev::sequence.gt(after.unwrap_or(0)))
-                .order(ev::sequence.asc())
-                .limit(rows_to_fetch(limit))
-                .select((ev::sequence, ev::data, ev::actor_key_id, ev::occurred_at))
-                .load::<EventColumns>(conn)
-        })?;
-        let events = rows
-            .into_iter()
-            .map(stored_event)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page_of(events, limit))
     }
 
     fn ping(&self) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ mod catalog;
 pub mod column_types;
 mod connection;
 mod enrollments;
+mod events;
 mod idempotency;
 mod instances;
 mod keys;

@@ -4,11 +4,12 @@
 use std::sync::MutexGuard;
 
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::{Enrollment, EnrollmentId, InstanceId, ProgramInstance, WorkspaceId};
-use ports::{EventRecord, LockedEnrollment, LockedInstance, StoreError};
+use ports::{Event, LockedEnrollment, LockedInstance, StoreError};
 
 use crate::connection::{AnyConnection, TxError, begin, commit, rollback};
-use crate::instances::append_events;
+use crate::events::log;
 use crate::rows::{EnrollmentRow, InstanceRow};
 use crate::schema::{enrollments, program_instances};
 use crate::store::{Backend, Pooled, SqlStore};
@@ -152,11 +153,7 @@ impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
         &self.current
     }
 
-    fn save(
-        self: Box<Self>,
-        next: &ProgramInstance,
-        events: &[EventRecord],
-    ) -> Result<(), StoreError> {
+    fn save(self: Box<Self>, next: &ProgramInstance, events: &[Event]) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(next)?;
         let locked_version = self.current.version();
         self.finish(|conn| {
@@ -167,7 +164,28 @@ impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
             if diesel::update(this).set(&row).execute(conn)? == 0 {
                 return Err(lock_broken("instance"));
             }
-            append_events(conn, next, events)
+            log(conn, events)
+        })
+    }
+
+    fn delete(self: Box<Self>, event: &Event) -> Result<(), StoreError> {
+        let workspace = self.current.workspace_id().clone();
+        let id = self.current.id().clone();
+        self.finish(|conn| {
+            diesel::delete(
+                program_instances::table
+                    .filter(program_instances::workspace_id.eq(workspace.as_str()))
+                    .filter(program_instances::id.eq(id.as_str())),
+            )
+            .execute(conn)
+            .map_err(|error| match error {
+                // Enrollments reference the instance without cascading.
+                DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                    TxError::Store(StoreError::HasEnrollments)
+                }
+                other => TxError::Database(other),
+            })?;
+            log(conn, std::slice::from_ref(event))
         })
     }
 }
@@ -177,7 +195,7 @@ impl<B: Backend> LockedEnrollment for Lock<'_, B, Enrollment> {
         &self.current
     }
 
-    fn save(self: Box<Self>, next: &Enrollment) -> Result<(), StoreError> {
+    fn save(self: Box<Self>, next: &Enrollment, event: &Event) -> Result<(), StoreError> {
         let row = EnrollmentRow::from_domain(next)?;
         let locked_version = self.current.version;
         self.finish(|conn| {
@@ -188,7 +206,7 @@ impl<B: Backend> LockedEnrollment for Lock<'_, B, Enrollment> {
             if diesel::update(this).set(&row).execute(conn)? == 0 {
                 return Err(lock_broken("enrollment"));
             }
-            Ok(())
+            log(conn, std::slice::from_ref(event))
         })
     }
 }

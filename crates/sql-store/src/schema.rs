@@ -65,14 +65,23 @@ diesel::table! {
     use diesel::sql_types::*;
     use super::{Document, Instant};
 
-    instance_events (sequence) {
-        sequence -> BigInt,
+    events (seq) {
+        seq -> BigInt,
+        log_position -> Nullable<BigInt>,
+        id -> Text,
         workspace_id -> Text,
-        instance_id -> Text,
         kind -> Text,
-        data -> Document,
+        instance_id -> Nullable<Text>,
         actor_key_id -> Nullable<Text>,
-        occurred_at -> Instant,
+        created_at -> Instant,
+        data -> Document,
+    }
+}
+
+diesel::table! {
+    event_log_head (id) {
+        id -> Integer,
+        log_position -> BigInt,
     }
 }
 

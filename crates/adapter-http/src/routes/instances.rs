@@ -328,7 +328,7 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     let id = instance_id(&id)?;
     let mut params = QueryParams::parse(req.query_string())?;
-    let after = params.cursor(|fields| fields.first()?.parse::<i64>().ok());
+    let after = params.cursor(super::events::cursor_position).unwrap_or(0);
     let bounds = EventBounds {
         limit: params.number("limit"),
     };
@@ -337,13 +337,13 @@ pub async fn events(
     let page = {
         let id = id.clone();
         state
-            .call(move |app| app.instance_events(&caller.0, &id, after, limit))
+            .call(move |app| app.instance_history(&caller.0, &id, after, limit))
             .await?
     };
     let view = views::page(
         &page,
         |event| views::event(&id, event),
-        |last| cursor::encode(&[&last.sequence.to_string()]),
+        |last| super::events::position_cursor(last.position),
     );
     Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }

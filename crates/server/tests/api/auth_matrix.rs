@@ -32,6 +32,8 @@ enum Endpoint {
     PatchInstance,
     DeleteInstance,
     InstanceEvents,
+    ListEvents,
+    GetEvent,
     CreateKey,
     ListKeys,
     RevokeKey,
@@ -44,7 +46,7 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 17] = [
+    const ALL: [Endpoint; 19] = [
         Endpoint::ListPrograms,
         Endpoint::GetProgram,
         Endpoint::CreateInstance,
@@ -53,6 +55,8 @@ impl Endpoint {
         Endpoint::PatchInstance,
         Endpoint::DeleteInstance,
         Endpoint::InstanceEvents,
+        Endpoint::ListEvents,
+        Endpoint::GetEvent,
         Endpoint::CreateKey,
         Endpoint::ListKeys,
         Endpoint::RevokeKey,
@@ -79,6 +83,7 @@ impl Endpoint {
                 Scope::ProgramInstancesWrite
             }
             Endpoint::CreateKey | Endpoint::ListKeys | Endpoint::RevokeKey => Scope::ApiKeysManage,
+            Endpoint::ListEvents | Endpoint::GetEvent => Scope::EventsRead,
         }
     }
 
@@ -98,6 +103,7 @@ impl Endpoint {
             Endpoint::GetInstance
                 | Endpoint::PatchInstance
                 | Endpoint::InstanceEvents
+                | Endpoint::GetEvent
                 | Endpoint::CheckEligibility
                 | Endpoint::Enroll
                 | Endpoint::ListEnrollments
@@ -135,6 +141,8 @@ struct World {
     x: String,
     /// An enrollment in `x`.
     enrollment: String,
+    /// The event of `x`'s creation.
+    event: String,
 }
 
 static NAMES: AtomicUsize = AtomicUsize::new(0);
@@ -176,6 +184,8 @@ async fn call(app: &TestApp, world: &World, endpoint: Endpoint, key: Option<&str
             )
         }
         Endpoint::InstanceEvents => ("GET", format!("/programInstances/{x}/events"), None),
+        Endpoint::ListEvents => ("GET", "/events".into(), None),
+        Endpoint::GetEvent => ("GET", format!("/events/{}", world.event), None),
         Endpoint::CreateKey => (
             "POST",
             "/apiKeys".into(),
@@ -248,9 +258,16 @@ async fn every_endpoint_answers_every_caller_as_specified() {
             &json!({"customer": {"name": "E"}}),
         )
         .await;
+    let created = app
+        .get(
+            &format!("/events?programInstanceId={x}&type=programInstance.created"),
+            &app.a.key,
+        )
+        .await;
     let world = World {
         x: x.clone(),
         enrollment: enrolled.body["id"].as_str().unwrap().to_owned(),
+        event: created.body["data"][0]["id"].as_str().unwrap().to_owned(),
     };
 
     let revoked = {

@@ -12,6 +12,7 @@ mod cli;
 mod embedded;
 mod enrollments;
 mod errors;
+mod events;
 mod idempotency;
 mod instances_create;
 mod instances_lifecycle;

@@ -9,9 +9,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use domain::{InstanceId, ProgramInstance, WorkspaceId};
 use ports::{
-    EventRecord, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
+    Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
 };
-use ports::{LockedInstance, Page, StoreError, StoredEvent};
+use ports::{LockedInstance, Page, StoreError};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -122,7 +122,7 @@ impl InstanceStore for FailingInserts {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &EventRecord,
+        event: &Event,
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         if self.fail_before.swap(false, Ordering::SeqCst) {
@@ -159,10 +159,6 @@ impl InstanceStore for FailingInserts {
         self.inner.lock(workspace, id)
     }
 
-    fn delete(&self, workspace: &WorkspaceId, id: &InstanceId) -> Result<(), StoreError> {
-        self.inner.delete(workspace, id)
-    }
-
     fn list(
         &self,
         workspace: &WorkspaceId,
@@ -171,16 +167,6 @@ impl InstanceStore for FailingInserts {
         limit: usize,
     ) -> Result<Page<InstanceSnapshot>, StoreError> {
         self.inner.list(workspace, filter, after, limit)
-    }
-
-    fn events(
-        &self,
-        workspace: &WorkspaceId,
-        id: &InstanceId,
-        after: Option<i64>,
-        limit: usize,
-    ) -> Result<Page<StoredEvent>, StoreError> {
-        self.inner.events(workspace, id, after, limit)
     }
 
     fn ping(&self) -> Result<(), StoreError> {

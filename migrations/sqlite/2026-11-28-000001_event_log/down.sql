@@ -1,0 +1,13 @@
+CREATE TABLE instance_events (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    actor_key_id TEXT,
+    occurred_at BIGINT NOT NULL,
+    FOREIGN KEY (workspace_id, instance_id) REFERENCES program_instances (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX instance_events_by_instance ON instance_events (workspace_id, instance_id, sequence);
+DROP TABLE event_log_head;
+DROP TABLE events;
