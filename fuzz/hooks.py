@@ -66,6 +66,11 @@ def _stated(error, operation):
 
 IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
 
+# The document's rule for webhook URLs, and where the run points every valid one instead:
+# a generated host name must never be looked up, nor receive a delivery.
+WEBHOOK_URL = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?][!-~]*)?$")
+LOCAL_WEBHOOK_URL = "https://127.0.0.1:9/fuzz"
+
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
@@ -80,6 +85,11 @@ def before_call(context, case, kwargs):
         body = json.dumps(case.body, sort_keys=True, default=str)
         digest = hashlib.sha256(f"{case.path_parameters}{body}".encode()).hexdigest()[:16]
         headers["Idempotency-Key"] = f"{key[:200]}-{digest}"
+    # A valid URL stays valid (and an invalid one invalid), so the case keeps its kind.
+    if case.operation.path.startswith("/webhookEndpoints") and isinstance(case.body, dict):
+        url = case.body.get("url")
+        if isinstance(url, str) and WEBHOOK_URL.match(url) and len(url) <= 2048 and "#" not in url:
+            case.body["url"] = LOCAL_WEBHOOK_URL
     # The run must not revoke the key it runs with (other keys it creates are fair game).
     if (
         case.operation.method.upper() == "DELETE"

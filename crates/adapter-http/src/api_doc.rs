@@ -36,6 +36,7 @@ use crate::schemas::{self, Problem};
         (name = "programInstances", description = "The workspace's deployments of programs."),
         (name = "enrollments", description = "Eligibility checks and customers' enrollments."),
         (name = "apiKeys", description = "Keys of the caller's workspace."),
+        (name = "webhooks", description = "Endpoints that receive the workspace's events, signed as Standard Webhooks."),
         (name = "events", description = "The workspace's event log: every change of its instances and enrollments."),
         (name = "operations", description = "Health, readiness, metrics and this document; no key.")
     ),
@@ -371,6 +372,7 @@ mod tests {
 
     use domain::eligibility::Applicant;
     use domain::enrollment::Application;
+    use domain::webhook::endpoint::{EndpointDraft, EndpointPatch};
     use domain::{InstanceDraft, InstancePatch, Violations};
     use serde_json::{Map, Value, json};
 
@@ -498,6 +500,8 @@ mod tests {
             "enroll" => Application::from_json(members).map(drop),
             "updateEnrollmentStatus" => status_change_from(members).map(drop).map_err(violations),
             "createApiKey" => key_from(members).map(drop).map_err(violations),
+            "createWebhookEndpoint" => EndpointDraft::from_json(members, true).map(drop),
+            "updateWebhookEndpoint" => EndpointPatch::from_json(members, true).map(drop),
             other => panic!("no parser known for {other}: add it here"),
         }
     }
@@ -626,7 +630,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations.len(), 6, "{operations:?}");
+        assert_eq!(operations.len(), 8, "{operations:?}");
         for operation in operations {
             let example = parse_example(&document, &operation);
             let members = example.as_object().cloned().unwrap_or_default();

@@ -124,6 +124,7 @@ impl ApiError {
                 AppError::Invalid(_) => "validation_failed",
                 AppError::Conflict(conflict) => match conflict {
                     Conflict::SlugTaken(_) => "slug_taken",
+                    Conflict::TooManyEndpoints(_) => "too_many_endpoints",
                     Conflict::Archived => "archived",
                     Conflict::InvalidTransition { .. } => "invalid_transition",
                     Conflict::CannotActivate { .. } => "cannot_activate",

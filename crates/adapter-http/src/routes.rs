@@ -7,6 +7,7 @@ mod events;
 mod instances;
 mod keys;
 pub(crate) mod operations;
+mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, Resource, web};
@@ -74,4 +75,16 @@ route_table! {
     "/apiKeys/{id}" => { DELETE => keys::revoke },
     "/events" => { GET => events::list },
     "/events/{id}" => { GET => events::get },
+    "/webhookEndpoints" => {
+        GET => webhooks::list,
+        POST => webhooks::create,
+    },
+    "/webhookEndpoints/{id}" => {
+        GET => webhooks::get,
+        PATCH => webhooks::update,
+        DELETE => webhooks::delete,
+    },
+    "/webhookEndpoints/{id}/rotateSecret" => { POST => webhooks::rotate_secret },
+    "/webhookEndpoints/{id}/deliveries" => { GET => webhooks::deliveries },
+    "/webhookEndpoints/{id}/deliveries/{deliveryId}/retry" => { POST => webhooks::retry },
 }

@@ -54,6 +54,15 @@ string_schema! {
     EventId.pattern(Some(domain::EventId::PATTERN)).examples([json!("evt_cllgn0u4r000008l7eazybfbo")])
 }
 string_schema! {
+    /// Where deliveries go: an absolute `https` URL (`http` only where the operator allows
+    /// it) with a host name or IPv4 address, an optional port and path; no user part, no
+    /// fragment; at most 2,048 characters. It must not resolve to a loopback, private,
+    /// link-local or multicast address unless the operator allows private destinations.
+    WebhookUrl.pattern(Some(domain::webhook::endpoint::WebhookUrl::PATTERN))
+        .max_length(Some(domain::webhook::endpoint::WebhookUrl::MAX_LEN))
+        .examples([json!("https://hooks.example.com/program-instances")])
+}
+string_schema! {
     /// A workspace or program id: 1 to 64 letters, digits, `_` or `-`.
     TenantId.pattern(Some(domain::WorkspaceId::PATTERN)).examples([json!("ws_demo")])
 }
@@ -428,6 +437,62 @@ pub enum EventType {
     WebhookEndpointDisabled,
 }
 
+/// Where a delivery stands.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// A new webhook endpoint. `eventTypes` absent or `null` means every type.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({ "url": "https://hooks.example.com/program-instances", "eventTypes": ["enrollment.created"] }))]
+pub struct NewWebhookEndpoint {
+    url: WebhookUrl,
+    #[schema(min_items = 1)]
+    event_types: Option<BTreeSet<EventType>>,
+    description: Option<Description>,
+}
+
+/// A JSON Merge Patch of a webhook endpoint: `eventTypes: null` means every type,
+/// `description: null` clears it.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({ "disabled": false }))]
+pub struct WebhookEndpointChanges {
+    #[serde(default)]
+    url: WebhookUrl,
+    #[schema(min_items = 1)]
+    event_types: Option<BTreeSet<EventType>>,
+    description: Option<Description>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+/// A webhook endpoint's id in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EndpointIdParam {
+    /// The endpoint's id.
+    #[param(value_type = Id)]
+    id: String,
+}
+
+/// A delivery of an endpoint, in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPathParams {
+    /// The endpoint's id.
+    #[param(value_type = Id)]
+    id: String,
+    /// The delivery's id.
+    #[param(value_type = Id, rename = "deliveryId")]
+    delivery_id: String,
+}
+
 /// What an event carries: the resource after the change (`object`: as a read of it showed
 /// it then), and, for a change, the changed fields before it (`previous`) and the reason
 /// given (`reason`, for enrollment moves).
@@ -435,7 +500,7 @@ pub enum EventType {
 pub struct EventData {
     #[schema(value_type = Object)]
     object: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = false)]
     previous: Option<serde_json::Value>,
     reason: Option<String>,
 }

@@ -5,10 +5,11 @@
 use application::{Document, HistoryEntry, InstanceSnapshot, LoggedEvent, Page, Representations};
 use domain::eligibility::{CriterionResult, Evaluation};
 use domain::enrollment::{Customer, Device};
+use domain::webhook::endpoint::{Delivery, WebhookEndpoint};
 use domain::{
-    ApiKey, ApiKeyId, Enrollment, EnrollmentId, EnrollmentStatus, EventId, EventType,
-    InstanceEvent, InstanceId, Program, ProgramId, ScopeSet, Status, Timestamp, Workspace,
-    WorkspaceId,
+    ApiKey, ApiKeyId, DeliveryId, Enrollment, EnrollmentId, EnrollmentStatus, EventId, EventType,
+    InstanceEvent, InstanceId, Program, ProgramId, ScopeSet, Status, Timestamp, WebhookEndpointId,
+    Workspace, WorkspaceId,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -219,6 +220,128 @@ impl Representations for ApiRepresentations {
     fn enrollment(&self, enrollment: &Enrollment) -> Result<Document, serde_json::Error> {
         serde_json::value::to_raw_value(&self::enrollment(enrollment))
     }
+
+    fn endpoint(&self, endpoint: &WebhookEndpoint) -> Result<Document, serde_json::Error> {
+        serde_json::value::to_raw_value(&self::endpoint(endpoint, Shown::Absent))
+    }
+
+    fn event(&self, event: &application::Event) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&LoggedEventView {
+            id: &event.id,
+            kind: event.kind,
+            workspace_id: &event.workspace_id,
+            created_at: event.created_at,
+            actor_key_id: event.actor.as_ref(),
+            data: &event.data,
+        })
+    }
+}
+
+/// A webhook endpoint. Its `secret` is shown only when created or rotated.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookEndpoint)]
+pub struct EndpointView<'a> {
+    #[schema(value_type = schemas::Id)]
+    id: &'a WebhookEndpointId,
+    #[schema(value_type = schemas::TenantId)]
+    workspace_id: &'a WorkspaceId,
+    #[schema(value_type = schemas::WebhookUrl)]
+    url: &'a str,
+    /// The event types delivered; `null` for every type.
+    #[schema(required = true, value_type = Option<Vec<schemas::EventType>>)]
+    event_types: Option<Vec<EventType>>,
+    #[schema(required = true, value_type = Option<schemas::Description>)]
+    description: Option<&'a str>,
+    /// No delivery is attempted while disabled (set by hand, or after 5 days of failures).
+    disabled: bool,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+    #[schema(value_type = schemas::Timestamp)]
+    updated_at: Timestamp,
+    #[serde(skip_serializing_if = "Shown::is_absent")]
+    #[schema(ignore)]
+    secret: Shown<'a>,
+}
+
+/// An endpoint just created, or its secret just rotated: `secret` (`whsec_` and base64) is
+/// shown in this answer only.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct EndpointWithSecret {
+    #[serde(flatten)]
+    record: EndpointView<'static>,
+    #[schema(required = true, pattern = "^whsec_[A-Za-z0-9+/]+={0,2}$")]
+    secret: Option<String>,
+}
+
+pub fn endpoint<'a>(endpoint: &'a WebhookEndpoint, secret: Shown<'a>) -> EndpointView<'a> {
+    EndpointView {
+        id: &endpoint.id,
+        workspace_id: &endpoint.workspace_id,
+        url: endpoint.url.as_str(),
+        event_types: endpoint
+            .event_types
+            .as_ref()
+            .map(|types| types.iter().copied().collect()),
+        description: endpoint.description.as_ref().map(|d| d.as_str()),
+        disabled: endpoint.disabled,
+        created_at: endpoint.created_at,
+        updated_at: endpoint.updated_at,
+        secret,
+    }
+}
+
+/// One event on its way to one endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookDelivery)]
+pub struct DeliveryView<'a> {
+    #[schema(value_type = schemas::Id)]
+    id: &'a DeliveryId,
+    #[schema(value_type = schemas::Id)]
+    endpoint_id: &'a WebhookEndpointId,
+    #[schema(value_type = schemas::EventId)]
+    event_id: &'a EventId,
+    #[schema(value_type = schemas::EventType)]
+    event_type: EventType,
+    #[schema(value_type = schemas::DeliveryState)]
+    state: &'static str,
+    /// Attempts made so far.
+    attempts: u32,
+    /// The status of the last attempt's response; `null` when none came.
+    #[schema(required = true)]
+    last_status: Option<u16>,
+    /// Why the last attempt failed; `null` when it did not.
+    #[schema(required = true)]
+    last_error: Option<&'a str>,
+    /// How long the last attempt took.
+    #[schema(required = true)]
+    last_duration_ms: Option<u64>,
+    /// When the next attempt is due; `null` once the delivery is over.
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    next_attempt_at: Option<Timestamp>,
+    #[schema(value_type = schemas::Timestamp)]
+    created_at: Timestamp,
+    #[schema(value_type = schemas::Timestamp)]
+    updated_at: Timestamp,
+}
+
+pub fn delivery(delivery: &Delivery) -> DeliveryView<'_> {
+    DeliveryView {
+        id: &delivery.id,
+        endpoint_id: &delivery.endpoint_id,
+        event_id: &delivery.event_id,
+        event_type: delivery.event_type,
+        state: delivery.state.as_str(),
+        attempts: delivery.attempts,
+        last_status: delivery.last_status,
+        last_error: delivery.last_error.as_deref(),
+        last_duration_ms: delivery.last_duration_ms,
+        next_attempt_at: delivery.next_attempt_at,
+        created_at: delivery.created_at,
+        updated_at: delivery.updated_at,
+    }
 }
 
 /// A page of a list: `{ data, hasMore, nextCursor }`. `nextCursor` is given when more follow.
@@ -258,6 +381,14 @@ page_schema! {
 page_schema! {
     /// A page of an instance's history, oldest first.
     EventPage of EventView<'static>
+}
+page_schema! {
+    /// The workspace's webhook endpoints: every one fits one page.
+    EndpointPage of EndpointView<'static>
+}
+page_schema! {
+    /// A page of an endpoint's deliveries, newest first.
+    DeliveryPage of DeliveryView<'static>
 }
 page_schema! {
     /// A page of the workspace's API keys.

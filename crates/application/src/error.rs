@@ -53,6 +53,8 @@ fn describe_scopes(scopes: &[Scope]) -> String {
 pub enum Conflict {
     #[error("the slug \"{0}\" is already used by another instance of this workspace")]
     SlugTaken(String),
+    #[error("a workspace has at most {0} webhook endpoints")]
+    TooManyEndpoints(usize),
     #[error("the instance is archived, which is terminal and read-only")]
     Archived,
     #[error("cannot move from {from} to {to}")]

@@ -15,6 +15,7 @@ mod keys;
 mod operator;
 mod principal;
 mod system;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -28,17 +29,19 @@ pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
 pub use principal::Principal;
 pub use system::{CuidGenerator, SystemClock};
+pub use webhooks::{DeliveryRound, WebhookSettings};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
-    Document, EnrollmentCursor, Event, EventFilter, InstanceCursor, InstanceFilter,
-    InstanceSnapshot, LoggedEvent, Page, Representations, StoredResponse,
+    DeliveryCursor, DestinationRefused, Document, EnrollmentCursor, Event, EventFilter,
+    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, Representations,
+    StoredResponse, WebhookRequest, WebhookSender,
 };
 
 use auth::Authenticator;
 use ports::{
     Clock, EnrollmentStore, EventLog, IdGenerator, IdempotencyStore, InstanceStore, KeyStore,
-    ProgramCatalog, WorkspaceDirectory,
+    ProgramCatalog, WebhookStore, WorkspaceDirectory,
 };
 
 /// The adapters the application runs on.
@@ -51,6 +54,8 @@ pub struct Ports {
     pub keys: Arc<dyn KeyStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub events: Arc<dyn EventLog>,
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub webhook_sender: Arc<dyn WebhookSender>,
     /// How resources are shown, for the events that carry them.
     pub representations: Arc<dyn Representations>,
     pub clock: Arc<dyn Clock>,
@@ -68,6 +73,7 @@ pub struct Application {
     ports: Ports,
     authenticator: Authenticator,
     program_ids: catalog::ProgramIds,
+    webhook_settings: WebhookSettings,
 }
 
 impl Application {
@@ -76,7 +82,13 @@ impl Application {
             authenticator: Authenticator::new(key_cache),
             ports,
             program_ids: catalog::ProgramIds::default(),
+            webhook_settings: WebhookSettings::default(),
         }
+    }
+
+    pub fn with_webhook_settings(mut self, settings: WebhookSettings) -> Self {
+        self.webhook_settings = settings;
+        self
     }
 
     pub fn now(&self) -> domain::Timestamp {

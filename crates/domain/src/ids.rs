@@ -112,6 +112,14 @@ identifier!(
     ApiKeyId, "a key id", is_cuid, CUID_PATTERN, NotCuid
 );
 identifier!(
+    /// A webhook endpoint id: a CUID.
+    WebhookEndpointId, "a webhook endpoint id", is_cuid, CUID_PATTERN, NotCuid
+);
+identifier!(
+    /// A webhook delivery id: a CUID.
+    DeliveryId, "a delivery id", is_cuid, CUID_PATTERN, NotCuid
+);
+identifier!(
     /// An event id: `evt_` and a CUID, such as `evt_cllgn0u4r000008l7eazybfbo`.
     EventId, "an event id", is_event_id, EVENT_ID_PATTERN, NotEventId
 );

@@ -18,6 +18,7 @@ pub mod scope;
 pub mod strict_json;
 pub mod timestamp;
 pub mod violation;
+pub mod webhook;
 pub mod workspace;
 
 pub use api_key::ApiKey;
@@ -25,7 +26,10 @@ pub use eligibility::EligibilityCriteria;
 pub use enrollment::{Enrollment, EnrollmentStatus};
 pub use event::EventType;
 pub use form::FormConfig;
-pub use ids::{ApiKeyId, EnrollmentId, EventId, IdError, InstanceId, ProgramId, WorkspaceId};
+pub use ids::{
+    ApiKeyId, DeliveryId, EnrollmentId, EventId, IdError, InstanceId, ProgramId, WebhookEndpointId,
+    WorkspaceId,
+};
 pub use instance::{
     CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
     InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,
@@ -35,4 +39,5 @@ pub use program::{Program, Visibility};
 pub use scope::{Grant, Scope, ScopeSet};
 pub use timestamp::Timestamp;
 pub use violation::{Violation, Violations};
+pub use webhook::verify_webhook;
 pub use workspace::Workspace;

@@ -14,6 +14,9 @@ pub enum StoreError {
     /// The record has enrollments and cannot be deleted.
     #[error("the record has enrollments")]
     HasEnrollments,
+    /// The workspace has as many records of this kind as it may have.
+    #[error("the limit is reached")]
+    LimitReached,
     /// A record with this identity already exists.
     #[error("already exists")]
     Duplicate,

@@ -72,4 +72,13 @@ pub trait Representations: Send + Sync {
     ) -> Result<Document, serde_json::Error>;
 
     fn enrollment(&self, enrollment: &domain::Enrollment) -> Result<Document, serde_json::Error>;
+
+    /// The endpoint as `GET /webhookEndpoints/{id}` shows it (never its secret).
+    fn endpoint(
+        &self,
+        endpoint: &domain::webhook::endpoint::WebhookEndpoint,
+    ) -> Result<Document, serde_json::Error>;
+
+    /// The event as `GET /events/{id}` shows it: the body of its webhook deliveries.
+    fn event(&self, event: &Event) -> Result<String, serde_json::Error>;
 }

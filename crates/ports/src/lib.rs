@@ -15,6 +15,7 @@ mod instances;
 mod keys;
 mod snapshot;
 mod system;
+mod webhooks;
 
 pub use catalog::{ProgramCatalog, WorkspaceDirectory};
 pub use enrollments::{EnrollmentCursor, EnrollmentStore, LockedEnrollment};
@@ -25,3 +26,7 @@ pub use instances::{InstanceCursor, InstanceFilter, InstanceStore, LockedInstanc
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
 pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};
+pub use webhooks::{
+    ClaimedDelivery, DeliveryCursor, DestinationRefused, EndpointStreak, LockedEndpoint,
+    RecordedAttempt, WebhookRequest, WebhookSender, WebhookStore,
+};

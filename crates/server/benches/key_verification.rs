@@ -44,7 +44,9 @@ fn run(url: &str) {
     storage.migrate().unwrap();
     let app = |ttl: time::Duration| {
         Application::new(
-            storage.ports(),
+            storage.ports(std::sync::Arc::new(adapter_webhooks::HttpSender::new(
+                settings.webhook_sender,
+            ))),
             KeyCacheSettings {
                 ttl,
                 capacity: 10_000,

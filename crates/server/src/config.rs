@@ -6,7 +6,8 @@ use std::time::Duration as StdDuration;
 
 use adapter_http::{FailureLimits, TrustedNetwork};
 use adapter_postgres::ConnectionUrl;
-use application::KeyCacheSettings;
+use adapter_webhooks::SenderSettings;
+use application::{KeyCacheSettings, WebhookSettings};
 use clap::{Args, ValueEnum};
 use time::Duration;
 
@@ -208,6 +209,40 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub trusted_proxies: Vec<TrustedNetwork>,
+
+    /// Whether webhook endpoint URLs may be plain http (development).
+    #[arg(long = "webhook-allow-http", value_name = "BOOL", env = "WEBHOOK_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set, hide_env_values = true)]
+    pub webhook_allow_http: bool,
+
+    /// Whether webhooks may go to loopback, private and link-local addresses (development
+    /// and tests); checked at creation and again at each delivery.
+    #[arg(long = "webhook-allow-private", value_name = "BOOL", env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, hide_env_values = true)]
+    pub webhook_allow_private: bool,
+
+    /// Multiplies every webhook retry delay (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) and the
+    /// 5 days after which a failing endpoint is disabled; 0.001 runs the schedule in seconds.
+    #[arg(
+        long = "webhook-backoff-scale",
+        value_name = "FACTOR",
+        env = "WEBHOOK_BACKOFF_SCALE",
+        default_value_t = 1.0,
+        hide_env_values = true
+    )]
+    pub webhook_backoff_scale: f64,
+
+    /// Threads that deliver webhooks in this process.
+    #[arg(long = "webhook-workers", value_name = "N", env = "WEBHOOK_WORKERS", default_value_t = 2, value_parser = positive, hide_env_values = true)]
+    pub webhook_workers: usize,
+
+    /// The longest a webhook delivery attempt may take (ms).
+    #[arg(
+        long = "webhook-timeout-ms",
+        value_name = "MS",
+        env = "WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000,
+        hide_env_values = true
+    )]
+    pub webhook_timeout_ms: u64,
 }
 
 /// Everything the server needs to start.
@@ -229,6 +264,9 @@ pub struct Settings {
     pub key_cache: KeyCacheSettings,
     pub auth_failures: FailureLimits,
     pub trusted_proxies: Vec<TrustedNetwork>,
+    pub webhooks: WebhookSettings,
+    pub webhook_sender: SenderSettings,
+    pub webhook_workers: usize,
 }
 
 impl Settings {
@@ -250,6 +288,21 @@ impl Settings {
                 per_second: serve.auth_failure_refill_per_sec.max(0.001),
             },
             trusted_proxies: serve.trusted_proxies.clone(),
+            webhooks: WebhookSettings {
+                allow_http: serve.webhook_allow_http,
+                backoff_scale: serve.webhook_backoff_scale.max(0.0),
+                // An attempt's claim outlives the attempt: another process takes it over
+                // only from one that died.
+                lease: Duration::milliseconds(
+                    i64::try_from(serve.webhook_timeout_ms).unwrap_or(i64::MAX / 2),
+                ) + Duration::seconds(5),
+                ..WebhookSettings::default()
+            },
+            webhook_sender: SenderSettings {
+                allow_private: serve.webhook_allow_private,
+                timeout: StdDuration::from_millis(serve.webhook_timeout_ms),
+            },
+            webhook_workers: serve.webhook_workers,
         }
     }
 

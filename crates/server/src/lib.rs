@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dispatcher;
 pub mod storage;
 
 use std::net::TcpListener;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::web;
 use adapter_http::{HttpState, Metrics};
+use adapter_webhooks::HttpSender;
 use application::Application;
 
 use crate::config::Settings;
@@ -20,7 +22,11 @@ use crate::storage::Storage;
 
 /// The application over `storage` (already migrated).
 pub fn application(storage: &Storage, settings: &Settings) -> Arc<Application> {
-    Arc::new(Application::new(storage.ports(), settings.key_cache))
+    let sender = Arc::new(HttpSender::new(settings.webhook_sender));
+    Arc::new(
+        Application::new(storage.ports(sender), settings.key_cache)
+            .with_webhook_settings(settings.webhooks),
+    )
 }
 
 /// A running API: the server to await, and its state, to drain before stopping it.
@@ -53,6 +59,7 @@ pub fn start_server(
     let slots = usize::try_from(settings.pool_size)
         .unwrap_or(usize::MAX)
         .saturating_mul(8);
+    dispatcher::start(&app, settings.webhook_workers);
     let state = web::Data::new(HttpState::new(
         app,
         metrics,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use adapter_http::metrics::GaugeReader;
 use adapter_postgres::{PgSettings, PgStore};
 use adapter_sqlite::{SqliteSettings, SqliteStore};
-use application::{CuidGenerator, Ports, SystemClock};
+use application::{CuidGenerator, Ports, SystemClock, WebhookSender};
 use sql_store::{Backend, MigrationStatus, SetupError, SqlStore};
 
 use crate::config::{DatabaseUrl, Settings};
@@ -17,8 +17,8 @@ pub enum Storage {
     Sqlite(SqliteStore),
 }
 
-/// Every port of one store, of whichever adapter.
-fn ports_of<B: Backend + Clone>(store: SqlStore<B>) -> Ports {
+/// Every port of one store, of whichever adapter, with the webhook sender.
+fn ports_of<B: Backend + Clone>(store: SqlStore<B>, sender: Arc<dyn WebhookSender>) -> Ports {
     let store = Arc::new(store);
     Ports {
         instances: store.clone(),
@@ -27,7 +27,9 @@ fn ports_of<B: Backend + Clone>(store: SqlStore<B>) -> Ports {
         workspaces: store.clone(),
         keys: store.clone(),
         idempotency: store.clone(),
-        events: store,
+        events: store.clone(),
+        webhooks: store,
+        webhook_sender: sender,
         representations: Arc::new(adapter_http::ApiRepresentations),
         clock: Arc::new(SystemClock),
         ids: Arc::new(CuidGenerator),
@@ -103,10 +105,10 @@ impl Storage {
         }
     }
 
-    pub fn ports(&self) -> Ports {
+    pub fn ports(&self, sender: Arc<dyn WebhookSender>) -> Ports {
         match self {
-            Storage::Postgres(store) => ports_of(store.clone()),
-            Storage::Sqlite(store) => ports_of(store.clone()),
+            Storage::Postgres(store) => ports_of(store.clone(), sender),
+            Storage::Sqlite(store) => ports_of(store.clone(), sender),
         }
     }
 

@@ -70,7 +70,7 @@ fn number_committed(conn: &mut AnyConnection) -> Result<usize, TxError> {
     Ok(numbered)
 }
 
-type EventColumns = (
+pub(crate) type EventColumns = (
     Option<i64>,
     String,
     String,
@@ -81,7 +81,7 @@ type EventColumns = (
     JsonText,
 );
 
-fn logged(
+pub(crate) fn logged(
     (position, id, kind, workspace_id, instance_id, actor, created_at, data): EventColumns,
 ) -> Result<LoggedEvent, StoreError> {
     let what = "event";
@@ -121,6 +121,7 @@ macro_rules! event_columns {
         )
     };
 }
+pub(crate) use event_columns;
 
 fn in_workspace<'a>(
     workspace: &'a WorkspaceId,

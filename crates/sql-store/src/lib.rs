@@ -25,6 +25,8 @@ mod rows;
 mod schema;
 mod search;
 mod store;
+mod webhook_rows;
+mod webhooks;
 
 pub use connection::{
     AnyConnection, Connector, Pool, PoolUsage, Session, TxError, pool_builder,

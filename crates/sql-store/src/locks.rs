@@ -5,14 +5,17 @@ use std::sync::MutexGuard;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use domain::WebhookEndpointId;
+use domain::webhook::endpoint::WebhookEndpoint;
 use domain::{Enrollment, EnrollmentId, InstanceId, ProgramInstance, WorkspaceId};
-use ports::{Event, LockedEnrollment, LockedInstance, StoreError};
+use ports::{Event, LockedEndpoint, LockedEnrollment, LockedInstance, StoreError};
 
 use crate::connection::{AnyConnection, TxError, begin, commit, rollback};
 use crate::events::log;
 use crate::rows::{EnrollmentRow, InstanceRow};
-use crate::schema::{enrollments, program_instances};
+use crate::schema::{enrollments, program_instances, webhook_endpoints};
 use crate::store::{Backend, Pooled, SqlStore};
+use crate::webhook_rows::EndpointRow;
 
 /// A row read inside an open write transaction, which commits on `finish` and rolls back
 /// when dropped unfinished.
@@ -145,6 +148,60 @@ impl<'s, B: Backend> SqlStore<B> {
             Ok(row.map(EnrollmentRow::into_domain).transpose()?)
         })?;
         Ok(locked.map(|lock| Box::new(lock) as Box<dyn LockedEnrollment + 's>))
+    }
+}
+
+impl<'s, B: Backend> SqlStore<B> {
+    pub(crate) fn lock_endpoint_row(
+        &'s self,
+        workspace: &WorkspaceId,
+        id: &WebhookEndpointId,
+    ) -> Result<Option<Box<dyn LockedEndpoint + 's>>, StoreError> {
+        let locked = Lock::take(self, |conn| {
+            let row: Option<EndpointRow> = read_for_update!(
+                conn,
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::workspace_id.eq(workspace.as_str()))
+                    .filter(webhook_endpoints::id.eq(id.as_str()))
+                    .select(EndpointRow::as_select())
+            )?;
+            Ok(row.map(EndpointRow::into_domain).transpose()?)
+        })?;
+        Ok(locked.map(|lock| Box::new(lock) as Box<dyn LockedEndpoint + 's>))
+    }
+}
+
+impl<B: Backend> LockedEndpoint for Lock<'_, B, WebhookEndpoint> {
+    fn current(&self) -> &WebhookEndpoint {
+        &self.current
+    }
+
+    fn save(self: Box<Self>, next: &WebhookEndpoint) -> Result<(), StoreError> {
+        let row = EndpointRow::from_domain(next)?;
+        self.finish(|conn| {
+            diesel::update(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::workspace_id.eq(&row.workspace_id))
+                    .filter(webhook_endpoints::id.eq(&row.id)),
+            )
+            .set(&row)
+            .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn delete(self: Box<Self>) -> Result<(), StoreError> {
+        let workspace = self.current.workspace_id.to_string();
+        let id = self.current.id.to_string();
+        self.finish(|conn| {
+            diesel::delete(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::workspace_id.eq(&workspace))
+                    .filter(webhook_endpoints::id.eq(&id)),
+            )
+            .execute(conn)?;
+            Ok(())
+        })
     }
 }
 

@@ -139,5 +139,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::{Document, Instant};
+
+    webhook_endpoints (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        url -> Text,
+        event_types -> Nullable<Document>,
+        description -> Nullable<Text>,
+        disabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Instant>,
+        failing_since -> Nullable<Instant>,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::Instant;
+
+    webhook_deliveries (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        state -> Text,
+        attempts -> Integer,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_duration_ms -> Nullable<BigInt>,
+        next_attempt_at -> Nullable<Instant>,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    webhook_dispatch_head (id) {
+        id -> Integer,
+        log_position -> BigInt,
+    }
+}
+
 diesel::joinable!(program_shares -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(programs, program_shares);
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);

@@ -278,7 +278,11 @@ pub async fn spawn_app_with_ports(
     adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
-    let app = Arc::new(Application::new(wrap(storage.ports()), settings.key_cache));
+    let sender = Arc::new(adapter_webhooks::HttpSender::new(settings.webhook_sender));
+    let app = Arc::new(
+        Application::new(wrap(storage.ports(sender)), settings.key_cache)
+            .with_webhook_settings(settings.webhooks),
+    );
 
     let mut tenants = Vec::new();
     for (id, name) in [("ws_a", "Workspace A"), ("ws_b", "Workspace B")] {

@@ -25,3 +25,4 @@ mod migrations;
 mod operations;
 mod reliability;
 mod schema_parity;
+mod webhooks;

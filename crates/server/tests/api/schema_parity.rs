@@ -65,6 +65,7 @@ fn postgres_family(data_type: &str) -> &'static str {
     match data_type {
         "text" | "json" => "text",
         "bigint" | "integer" | "timestamp with time zone" => "integer",
+        "boolean" => "boolean",
         other => panic!("a PostgreSQL column type the parity test does not know: {other}"),
     }
 }
@@ -146,6 +147,7 @@ fn sqlite_family(declared: &str) -> &'static str {
     match declared.to_ascii_uppercase().as_str() {
         "TEXT" => "text",
         "BIGINT" | "INTEGER" => "integer",
+        "BOOLEAN" => "boolean",
         other => panic!("a SQLite column type the parity test does not know: {other}"),
     }
 }
