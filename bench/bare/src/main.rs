@@ -231,6 +231,11 @@ fn main() -> std::io::Result<()> {
                 .route("/programInstances/{id}", web::get().to(get))
                 .route("/programInstances", web::get().to(list))
                 .route("/programs/battery-rebate/instances", web::post().to(create))
+                // A webhook receiver for the delivery measurement: takes anything, answers 204.
+                .route(
+                    "/hook",
+                    web::post().to(|| async { HttpResponse::NoContent().finish() }),
+                )
         })
         .bind(bind)?
         .run()

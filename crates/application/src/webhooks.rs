@@ -7,7 +7,8 @@ use domain::webhook::endpoint::{
 use domain::webhook::{WebhookSecret, signature_header};
 use domain::{DeliveryId, EventId, EventType, Scope, Timestamp, Violation, WebhookEndpointId};
 use ports::{
-    DeliveryCursor, EndpointStreak, Event, Page, RecordedAttempt, StoreError, WebhookRequest,
+    DeliveryCursor, EndpointStreak, Event, LockedEndpoint, Page, RecordedAttempt, StoreError,
+    WebhookRequest,
 };
 use serde_json::Value;
 use time::Duration;
@@ -96,6 +97,18 @@ impl Application {
             })
     }
 
+    fn locked_endpoint(
+        &self,
+        who: &Principal,
+        id: &WebhookEndpointId,
+    ) -> Result<Box<dyn LockedEndpoint + '_>, AppError> {
+        self.manager(who)?;
+        self.ports
+            .webhooks
+            .lock_endpoint(&who.workspace_id, id)?
+            .ok_or(AppError::NotFound("webhook endpoint"))
+    }
+
     /// A new endpoint with a fresh secret (shown in the answer only).
     pub fn create_endpoint(
         &self,
@@ -153,24 +166,14 @@ impl Application {
         if let Some(url) = &patch.url {
             self.destination_checked(url)?;
         }
-        let locked = self
-            .ports
-            .webhooks
-            .lock_endpoint(&who.workspace_id, id)?
-            .ok_or(AppError::NotFound("webhook endpoint"))?;
+        let locked = self.locked_endpoint(who, id)?;
         let next = locked.current().patched(patch, self.ports.clock.now());
         locked.save(&next)?;
         Ok(next)
     }
 
     pub fn delete_endpoint(&self, who: &Principal, id: &WebhookEndpointId) -> Result<(), AppError> {
-        self.manager(who)?;
-        let locked = self
-            .ports
-            .webhooks
-            .lock_endpoint(&who.workspace_id, id)?
-            .ok_or(AppError::NotFound("webhook endpoint"))?;
-        Ok(locked.delete()?)
+        Ok(self.locked_endpoint(who, id)?.delete()?)
     }
 
     /// A new secret (shown in the answer only); the old one signs beside it for 24 hours.
@@ -179,12 +182,7 @@ impl Application {
         who: &Principal,
         id: &WebhookEndpointId,
     ) -> Result<WebhookEndpoint, AppError> {
-        self.manager(who)?;
-        let locked = self
-            .ports
-            .webhooks
-            .lock_endpoint(&who.workspace_id, id)?
-            .ok_or(AppError::NotFound("webhook endpoint"))?;
+        let locked = self.locked_endpoint(who, id)?;
         let next = locked
             .current()
             .rotated(random_secret()?, self.ports.clock.now());

@@ -20,8 +20,11 @@ use crate::{
     EnrollmentCursor, EnrollmentStore, Event, EventFilter, EventLog, IdempotencyRecord,
     IdempotencyStore, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot,
     InstanceStore, KeyCredentials, KeyStore, LoggedEvent, ProgramCatalog, SecretHash, StoreError,
-    StoredResponse, WorkspaceDirectory,
+    StoredResponse, WebhookStore, WorkspaceDirectory,
 };
+
+mod webhooks;
+pub use webhooks::*;
 
 /// Everything a storage adapter implements.
 pub trait Storage:
@@ -32,6 +35,7 @@ pub trait Storage:
     + KeyStore
     + IdempotencyStore
     + EventLog
+    + WebhookStore
 {
 }
 impl<T> Storage for T where
@@ -42,6 +46,7 @@ impl<T> Storage for T where
         + KeyStore
         + IdempotencyStore
         + EventLog
+        + WebhookStore
 {
 }
 
@@ -79,6 +84,9 @@ macro_rules! storage_contract_tests {
             enrollments_are_counted_by_status,
             an_instance_with_enrollments_cannot_be_deleted,
             enrollments_need_their_instance_and_stay_in_their_workspace,
+            webhook_endpoints_round_trip_within_their_limit,
+            events_are_dispatched_once_and_claimed_once,
+            attempts_are_recorded_and_failing_endpoints_disabled,
         ]);
     };
     (@cases $fresh:path, [$($case:ident),* $(,)?]) => {

@@ -27,7 +27,10 @@ pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError 
     StoreError::unexpected(format!("stored {what} is invalid: {detail}"))
 }
 
-fn parsed<T, E: std::fmt::Display>(what: &str, result: Result<T, E>) -> Result<T, StoreError> {
+pub(crate) fn parsed<T, E: std::fmt::Display>(
+    what: &str,
+    result: Result<T, E>,
+) -> Result<T, StoreError> {
     result.map_err(|error| corrupt(what, error))
 }
 

@@ -8,12 +8,8 @@ use ports::StoreError;
 
 use crate::column_types::{At, JsonText};
 use crate::connection::MultiBackend;
-use crate::rows::{corrupt, read_json};
+use crate::rows::{corrupt, parsed, read_json};
 use crate::schema::{webhook_deliveries, webhook_endpoints};
-
-fn parsed<T, E: std::fmt::Display>(what: &str, result: Result<T, E>) -> Result<T, StoreError> {
-    result.map_err(|error| corrupt(what, error))
-}
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = webhook_endpoints, check_for_backend(MultiBackend), treat_none_as_null = true)]

@@ -55,6 +55,21 @@ fn endpoints_in(
         .load(conn)
 }
 
+fn delivery_row(
+    conn: &mut AnyConnection,
+    workspace: &WorkspaceId,
+    endpoint: &WebhookEndpointId,
+    id: &DeliveryId,
+) -> Result<Option<DeliveryRow>, diesel::result::Error> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::workspace_id.eq(workspace.as_str()))
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint.as_str()))
+        .filter(webhook_deliveries::id.eq(id.as_str()))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// One pass of the dispatcher in a write transaction; how many events it dispatched.
 fn dispatch(
     conn: &mut AnyConnection,
@@ -351,18 +366,9 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         endpoint: &WebhookEndpointId,
         id: &DeliveryId,
     ) -> Result<Option<Delivery>, StoreError> {
-        use webhook_deliveries::dsl as d;
-        self.read(|conn| {
-            d::webhook_deliveries
-                .filter(d::workspace_id.eq(workspace.as_str()))
-                .filter(d::endpoint_id.eq(endpoint.as_str()))
-                .filter(d::id.eq(id.as_str()))
-                .select(DeliveryRow::as_select())
-                .first(conn)
-                .optional()
-        })?
-        .map(DeliveryRow::into_domain)
-        .transpose()
+        self.read(|conn| delivery_row(conn, workspace, endpoint, id))?
+            .map(DeliveryRow::into_domain)
+            .transpose()
     }
 
     fn retry_delivery(
@@ -374,14 +380,7 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
     ) -> Result<Option<Delivery>, StoreError> {
         use webhook_deliveries::dsl as d;
         self.write(|conn| {
-            let current: Option<DeliveryRow> = d::webhook_deliveries
-                .filter(d::workspace_id.eq(workspace.as_str()))
-                .filter(d::endpoint_id.eq(endpoint.as_str()))
-                .filter(d::id.eq(id.as_str()))
-                .select(DeliveryRow::as_select())
-                .first(conn)
-                .optional()?;
-            let Some(current) = current else {
+            let Some(current) = delivery_row(conn, workspace, endpoint, id)? else {
                 return Ok(None);
             };
             let retried = current.into_domain()?.retried(now);

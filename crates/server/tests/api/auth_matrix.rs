@@ -34,6 +34,7 @@ enum Endpoint {
     InstanceEvents,
     ListEvents,
     GetEvent,
+    ListWebhookEndpoints,
     CreateKey,
     ListKeys,
     RevokeKey,
@@ -46,7 +47,7 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 19] = [
+    const ALL: [Endpoint; 20] = [
         Endpoint::ListPrograms,
         Endpoint::GetProgram,
         Endpoint::CreateInstance,
@@ -57,6 +58,7 @@ impl Endpoint {
         Endpoint::InstanceEvents,
         Endpoint::ListEvents,
         Endpoint::GetEvent,
+        Endpoint::ListWebhookEndpoints,
         Endpoint::CreateKey,
         Endpoint::ListKeys,
         Endpoint::RevokeKey,
@@ -84,6 +86,7 @@ impl Endpoint {
             }
             Endpoint::CreateKey | Endpoint::ListKeys | Endpoint::RevokeKey => Scope::ApiKeysManage,
             Endpoint::ListEvents | Endpoint::GetEvent => Scope::EventsRead,
+            Endpoint::ListWebhookEndpoints => Scope::WebhooksManage,
         }
     }
 
@@ -123,8 +126,9 @@ fn expected(caller: Caller, endpoint: Endpoint) -> u16 {
         Caller::Single(scope) if scope == endpoint.scope() => endpoint.success(),
         Caller::Single(_) => 403,
         Caller::Restricted => match endpoint {
-            // It may not create instances, nor mint a key that sees more than it does.
-            Endpoint::CreateInstance | Endpoint::CreateKey => 403,
+            // It may not create instances, nor mint a key that sees more than it does, nor
+            // manage webhook endpoints (which receive every event of the workspace).
+            Endpoint::CreateInstance | Endpoint::CreateKey | Endpoint::ListWebhookEndpoints => 403,
             // A fresh instance outside its list is invisible.
             Endpoint::DeleteInstance => 404,
             _ => endpoint.success(),
@@ -185,6 +189,7 @@ async fn call(app: &TestApp, world: &World, endpoint: Endpoint, key: Option<&str
         }
         Endpoint::InstanceEvents => ("GET", format!("/programInstances/{x}/events"), None),
         Endpoint::ListEvents => ("GET", "/events".into(), None),
+        Endpoint::ListWebhookEndpoints => ("GET", "/webhookEndpoints".into(), None),
         Endpoint::GetEvent => ("GET", format!("/events/{}", world.event), None),
         Endpoint::CreateKey => (
             "POST",

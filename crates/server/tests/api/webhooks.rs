@@ -203,6 +203,12 @@ async fn a_change_is_delivered_once_with_a_valid_signature() {
     let delivery = wait_for_state(&app, &endpoint, "succeeded").await;
     assert_eq!(delivery["attempts"], 1);
     assert_eq!(delivery["lastStatus"], 200);
+    let metrics = app.send("GET", "/metrics", None, None, &[]).await;
+    let text = metrics.body.as_str().unwrap_or_default();
+    assert!(
+        text.contains("webhook_deliveries_total{outcome=\"succeeded\"}"),
+        "{text}"
+    );
     // An event of a type it did not ask for is not delivered.
     let id = instance["id"].as_str().unwrap();
     app.patch(
@@ -404,4 +410,196 @@ async fn a_private_destination_is_refused_at_delivery_too() {
         .await;
     assert_eq!(retried.status.as_u16(), 202, "{}", retried.body);
     assert_eq!(retried.body["state"], "pending");
+}
+
+/// A `program-instances serve` process of its own, killed when dropped.
+struct ServeProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const BINARY: &str = env!("CARGO_BIN_EXE_program-instances");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve` on `database_url`, webhooks allowed to loopback over http, and waits
+/// until it is ready.
+async fn serve_process(database_url: &str, timeout_ms: u32) -> ServeProcess {
+    let port = free_port();
+    let child = std::process::Command::new(BINARY)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env("WEBHOOK_ALLOW_HTTP", "true")
+        .env("WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("WEBHOOK_BACKOFF_SCALE", "0.001")
+        .env("WEBHOOK_TIMEOUT_MS", timeout_ms.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = ServeProcess {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = awc::Client::default();
+    for _ in 0..200 {
+        if let Ok(response) = client.get(format!("{}/readyz", process.base)).send().await
+            && response.status().is_success()
+        {
+            return process;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+/// Sends a JSON request to a process and returns status and body.
+async fn call(
+    process: &ServeProcess,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = awc::Client::default();
+    let request = client
+        .request(
+            awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", process.base),
+        )
+        .insert_header(("Authorization", format!("Bearer {key}")));
+    let mut response = match body {
+        Some(body) => {
+            request
+                .insert_header(("Content-Type", "application/json"))
+                .send_body(body.to_string())
+                .await
+        }
+        None => request.send().await,
+    }
+    .unwrap();
+    let bytes = response.body().await.unwrap();
+    (
+        response.status().as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// A PostgreSQL database migrated and initialised by the binary; its full key.
+fn initialised_database() -> (crate::helpers::TestDatabase, String) {
+    let database = crate::helpers::TestDatabase::create();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(BINARY)
+            .args(args)
+            .env("DATABASE_URL", &database.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    run(&["migrate"]);
+    let init: Value = serde_json::from_slice(&run(&["init"])).unwrap();
+    let key = init["apiKey"]["key"].as_str().unwrap().to_owned();
+    (database, key)
+}
+
+#[actix_web::test]
+async fn two_serve_processes_deliver_each_event_once() {
+    let (database, key) = initialised_database();
+    let receiver = Receiver::start(&[]);
+    let first = serve_process(&database.url, 2_000).await;
+    let second = serve_process(&database.url, 2_000).await;
+    let (status, _) = call(
+        &first,
+        "POST",
+        "/webhookEndpoints",
+        &key,
+        Some(json!({ "url": receiver.url, "eventTypes": ["programInstance.created"] })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let total = 40;
+    for n in 0..total {
+        let process = if n % 2 == 0 { &first } else { &second };
+        let (status, body) = call(
+            process,
+            "POST",
+            "/programs/battery-rebate/instances",
+            &key,
+            Some(json!({ "name": format!("Shared {n}") })),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    receiver.wait_for(total).await;
+    // Time for a duplicate to show up, were there one.
+    actix_web::rt::time::sleep(Duration::from_millis(1_500)).await;
+    let got = receiver.received();
+    let ids: std::collections::BTreeSet<_> = got
+        .iter()
+        .map(|request| header(request, "webhook-id").to_owned())
+        .collect();
+    assert_eq!((got.len(), ids.len()), (total, total), "each event once");
+    drop((first, second));
+}
+
+#[actix_web::test]
+async fn a_delivery_cut_off_by_a_killed_server_is_made_after_a_restart() {
+    let (database, key) = initialised_database();
+    // The first request is answered after 3 s: the server is killed meanwhile.
+    let receiver = Receiver::start(&[0]);
+    let server = serve_process(&database.url, 4_000).await;
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/webhookEndpoints",
+        &key,
+        Some(json!({ "url": receiver.url })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    call(
+        &server,
+        "POST",
+        "/programs/battery-rebate/instances",
+        &key,
+        Some(json!({ "name": "Interrupted" })),
+    )
+    .await;
+    let first = receiver.wait_for(1).await;
+    assert_eq!(first.len(), 1);
+    drop(server); // SIGKILL, mid-delivery.
+
+    // Its claim outlives it by the lease (4 s + 5 s); then the restarted server delivers.
+    let restarted = serve_process(&database.url, 4_000).await;
+    let mut got = Vec::new();
+    for _ in 0..300 {
+        got = receiver.received();
+        if got.len() >= 2 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(got.len() >= 2, "delivered again after the restart");
+    assert_eq!(header(&got[0], "webhook-id"), header(&got[1], "webhook-id"));
+    drop(restarted);
 }
