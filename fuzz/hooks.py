@@ -8,6 +8,8 @@ and only those, are not failures; anything else still is.
 """
 
 import hashlib
+import itertools
+import time
 import json
 import os
 import re
@@ -68,8 +70,9 @@ IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
 
 # The document's rule for webhook URLs, and where the run points every valid one instead:
 # a generated host name must never be looked up, nor receive a delivery.
-WEBHOOK_URL = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?][!-~]*)?$")
+WEBHOOK_URL = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?][!-\x22$-~]*)?$")
 LOCAL_WEBHOOK_URL = "https://127.0.0.1:9/fuzz"
+ENDPOINT_KEYS = itertools.count(int(time.time() * 1000))
 
 
 @schemathesis.hook
@@ -88,8 +91,17 @@ def before_call(context, case, kwargs):
     # A valid URL stays valid (and an invalid one invalid), so the case keeps its kind.
     if case.operation.path.startswith("/webhookEndpoints") and isinstance(case.body, dict):
         url = case.body.get("url")
-        if isinstance(url, str) and WEBHOOK_URL.match(url) and len(url) <= 2048 and "#" not in url:
+        if isinstance(url, str) and WEBHOOK_URL.match(url) and len(url) <= 2048:
             case.body["url"] = LOCAL_WEBHOOK_URL
+    # Endpoint bodies are small and repeat often: a replay would name an endpoint a later
+    # step deleted. Each create gets a key of its own (replays are fuzzed on instances).
+    if (
+        not negative
+        and case.operation.method.upper() == "POST"
+        and case.operation.path == "/webhookEndpoints"
+        and isinstance(headers.get("Idempotency-Key"), str)
+    ):
+        headers["Idempotency-Key"] = f"endpoint-{next(ENDPOINT_KEYS)}"
     # The run must not revoke the key it runs with (other keys it creates are fair game).
     if (
         case.operation.method.upper() == "DELETE"

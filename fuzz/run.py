@@ -168,7 +168,8 @@ def fuzz(backend, examples, seed, max_time, schemathesis):
             text=True,
         )
         output = result.stdout + result.stderr
-        print(output[-6000:])
+        # A failing run shows every failure; a passing one its summary.
+        print(output[-200_000:] if result.returncode else output[-6000:])
         counts = re.search(r"Test cases:\s*\n\s*(\d+) generated", output)
         generated = int(counts.group(1)) if counts else 0
         stated = {}

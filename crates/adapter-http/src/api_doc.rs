@@ -215,7 +215,8 @@ fn shared_statuses(path: &str, operation: &Operation) -> Vec<u16> {
     if operation.request_body.is_some() {
         statuses.extend([400, 413, 415, 422]);
     }
-    if has(ParameterIn::Query) {
+    // Query parameters, and headers (`Idempotency-Key`, `If-Match`), are refused with 422.
+    if has(ParameterIn::Query) || has(ParameterIn::Header) {
         statuses.push(422);
     }
     match path {

@@ -46,7 +46,7 @@ impl WebhookUrl {
 
     /// The syntax as a regular expression (whether `http` is allowed is the operator's).
     pub const PATTERN: &str =
-        r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?][!-~]*)?$";
+        r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?][!-\x22$-~]*)?$";
 
     pub fn parse(candidate: &str, allow_http: bool) -> Result<Self, WebhookUrlError> {
         let malformed = WebhookUrlError::Malformed;
