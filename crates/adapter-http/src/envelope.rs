@@ -63,7 +63,13 @@ pub async fn envelope(
         .instrument(span.clone())
         .await?
         .map_into_boxed_body();
-    let mut response = if response.status().as_u16() >= 400 {
+    // The enrollment pages answer their errors as pages of their own.
+    let is_page = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    let mut response = if response.status().as_u16() >= 400 && !is_page {
         as_problem(response, &request_id).await
     } else {
         response

@@ -95,9 +95,11 @@ impl HttpState {
     }
 }
 
-/// The application with its routes and middleware, for a server or a test.
+/// The application with its routes and middleware, for a server or a test; `pages` adds
+/// routes served beside the API (the enrollment pages), inside the same middleware.
 pub fn build_app(
     state: web::Data<HttpState>,
+    pages: impl FnOnce(&mut web::ServiceConfig),
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -112,6 +114,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .wrap(from_fn(envelope::envelope))
         .configure(routes::configure)
+        .configure(pages)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::RouteNotFound)
         }))
@@ -133,13 +136,14 @@ pub fn serve(
     state: web::Data<HttpState>,
     workers: usize,
     finish_within: Duration,
+    pages: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 ) -> std::io::Result<Server> {
     let server = Server::build()
         .workers(workers)
         .disable_signals()
         .shutdown_timeout(finish_within.as_secs().max(1))
         .listen("api", listener, move || {
-            let app = build_app(state.clone())
+            let app = build_app(state.clone(), pages.clone())
                 .into_factory()
                 .map_err(|error: actix_web::Error| error.error_response());
             let http = HttpService::build()

@@ -58,6 +58,7 @@ route_table! {
         DELETE => instances::delete,
     },
     "/programInstances/{id}/events" => { GET => instances::events },
+    "/programInstances/{id}/form" => { GET => instances::form },
     "/programInstances/{id}/eligibility" => { POST => enrollments::check_eligibility },
     "/programInstances/{id}/enrollments" => {
         GET => enrollments::list,

@@ -2,9 +2,10 @@
 
 use domain::eligibility::{Applicant, Evaluation, evaluate};
 use domain::enrollment::{Application as EnrollmentApplication, ApplicationError};
-use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, Scope};
+use domain::{Enrollment, EnrollmentId, EnrollmentStatus, InstanceId, ProgramInstance, Scope};
 use ports::{EnrollmentCursor, Page, StoreError};
 
+use crate::events::Acting;
 use crate::idempotency::answered;
 use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
@@ -43,17 +44,29 @@ impl Application {
     ) -> Result<Enrollment, AppError> {
         who.require(Scope::EnrollmentsWrite)?;
         let instance = self.load_instance(who, instance)?;
+        let now = self.ports.clock.now();
+        self.store_enrollment(who.acting(now), &instance, application, idempotent)
+    }
+
+    /// Stores the enrollment of `application` in `instance`, with its event, as `acting`.
+    pub(crate) fn store_enrollment(
+        &self,
+        acting: Acting<'_>,
+        instance: &ProgramInstance,
+        application: EnrollmentApplication,
+        idempotent: Option<Idempotent<'_, Enrollment>>,
+    ) -> Result<Enrollment, AppError> {
         let id = EnrollmentId::parse(&self.ports.ids.new_id())
             .map_err(|error| AppError::Internal(Box::new(error)))?;
-        let now = self.ports.clock.now();
-        let enrollment =
-            Enrollment::apply(id, &instance, application, now).map_err(|error| match error {
+        let enrollment = Enrollment::apply(id, instance, application, acting.at).map_err(
+            |error| match error {
                 ApplicationError::NotAccepting => {
                     AppError::Conflict(Conflict::NotAcceptingEnrollments)
                 }
                 ApplicationError::Invalid(violations) => AppError::Invalid(violations),
-            })?;
-        let event = self.enrollment_event(who.acting(now), &enrollment, None)?;
+            },
+        )?;
+        let event = self.enrollment_event(acting, &enrollment, None)?;
         let answer = self.answer_of(idempotent, &enrollment)?;
         match self
             .ports

@@ -71,10 +71,18 @@ impl Application {
         who: &Principal,
         key: &IdempotencyKey,
     ) -> Result<Option<StoredResponse>, AppError> {
+        self.answer_in(&who.workspace_id, key)
+    }
+
+    pub(crate) fn answer_in(
+        &self,
+        workspace: &domain::WorkspaceId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredResponse>, AppError> {
         let now = self.ports.clock.now();
         self.ports
             .idempotency
-            .answer(&who.workspace_id, &key.key, not_before(now))?
+            .answer(workspace, &key.key, not_before(now))?
             .map(|record| replay(key, record))
             .transpose()
     }

@@ -84,6 +84,20 @@ impl Application {
             .ok_or(AppError::NotFound("program instance"))
     }
 
+    /// The instance's enrollment form as a JSON Schema (draft 2020-12) document.
+    pub fn instance_form(
+        &self,
+        who: &Principal,
+        id: &InstanceId,
+    ) -> Result<serde_json::Value, AppError> {
+        who.require(Scope::ProgramInstancesRead)?;
+        let instance = self.load_instance(who, id)?;
+        Ok(domain::form_schema::json_schema(
+            instance.form_config(),
+            instance.name().as_str(),
+        ))
+    }
+
     /// The instance, when the caller's key may see it.
     pub(crate) fn load_instance(
         &self,

@@ -14,6 +14,7 @@ mod instances;
 mod keys;
 mod operator;
 mod principal;
+mod public_page;
 mod system;
 mod webhooks;
 
@@ -28,6 +29,7 @@ pub use instances::ListRequest;
 pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
 pub use principal::Principal;
+pub use public_page::PageSubmission;
 pub use system::{CuidGenerator, SystemClock};
 pub use webhooks::{DeliveryRound, WebhookSettings};
 

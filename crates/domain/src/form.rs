@@ -179,6 +179,9 @@ impl FormField {
     pub fn options(&self) -> Option<&[String]> {
         self.options.as_deref()
     }
+    pub fn help_text(&self) -> Option<&str> {
+        self.help_text.as_deref()
+    }
 }
 
 /// The enrollment form of an instance: at most 100 uniquely keyed fields.

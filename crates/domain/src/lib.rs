@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod enrollment;
 pub mod event;
 pub mod form;
+pub mod form_schema;
 pub mod ids;
 pub mod instance;
 pub mod json_merge;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::web;
 use adapter_http::{HttpState, Metrics};
+use adapter_web::{SubmissionLimits, WebState};
 use adapter_webhooks::HttpSender;
 use application::Application;
 
@@ -67,13 +68,21 @@ pub fn start_server(
         settings.trusted_proxies.clone(),
         slots,
     ));
-    let server = adapter_http::serve(listener, state.clone(), settings.workers, FINISH_WITHIN)?;
+    let pages = web::Data::new(WebState::new(
+        state.app.clone(),
+        SubmissionLimits::default(),
+    ));
+    let server = adapter_http::serve(listener, state.clone(), settings.workers, FINISH_WITHIN, {
+        let pages = pages.clone();
+        move |config: &mut web::ServiceConfig| adapter_web::configure(config, pages.clone())
+    })?;
     let housekeeping = state.clone();
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(UPKEEP_EVERY);
         loop {
             every.tick().await;
             housekeeping.upkeep();
+            pages.upkeep();
         }
     });
     Ok(Started { server, state })

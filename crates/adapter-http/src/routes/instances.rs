@@ -348,6 +348,34 @@ pub async fn events(
     Ok(Reply::json(StatusCode::OK, &view)?.into_response())
 }
 
+/// An instance's enrollment form as a JSON Schema
+///
+/// A JSON Schema (draft 2020-12) document of the `formData` an enrollment takes: one
+/// property per field (type, `pattern`, `minLength`/`maxLength`, `minimum`/`maximum`,
+/// `enum` for a select, an array of `enum` for a multiselect), the required ones, nothing
+/// else. Any front end can render and check the form from it.
+#[utoipa::path(
+    get, path = "/programInstances/{id}/form", operation_id = "getInstanceForm", tag = "programInstances",
+    params(InstanceIdParam),
+    responses((status = 200, description = "The form as JSON Schema.", body = Object, content_type = "application/schema+json"))
+)]
+pub async fn form(
+    state: Data<HttpState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = instance_id(&id)?;
+    let schema = state
+        .call(move |app| app.instance_form(&caller.0, &id))
+        .await?;
+    Ok(Reply::json(StatusCode::OK, &schema)?
+        .with_header(
+            actix_web::http::header::CONTENT_TYPE,
+            "application/schema+json",
+        )?
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,271 @@
+//! The hosted enrollment page: `GET` and `POST /enroll/{workspaceId}/{slug}`, server-rendered
+//! HTML through the same use cases as the API. It needs no key, works without JavaScript,
+//! and shows nothing of other workspaces: an unknown, archived or foreign slug is one 404
+//! page. Everything the instance supplies is escaped by the templates.
+
+mod fields;
+mod pages;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use application::{AppError, Application, Conflict};
+use domain::{Slug, Violations, WorkspaceId};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::fields::Submitted;
+use crate::pages::Page;
+
+/// The largest form body taken.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// How many submissions one client address may make at once, and how fast that refills.
+#[derive(Debug, Clone, Copy)]
+pub struct SubmissionLimits {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+impl Default for SubmissionLimits {
+    fn default() -> Self {
+        Self {
+            burst: 20,
+            per_minute: 10,
+        }
+    }
+}
+
+/// What the page's handlers share.
+pub struct WebState {
+    app: Arc<Application>,
+    submissions: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState").finish_non_exhaustive()
+    }
+}
+
+impl WebState {
+    pub fn new(app: Arc<Application>, limits: SubmissionLimits) -> Self {
+        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let rate = NonZeroU32::new(limits.per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self {
+            app,
+            submissions: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+        }
+    }
+
+    /// Forgets addresses whose allowance is full again.
+    pub fn upkeep(&self) {
+        self.submissions.retain_recent();
+    }
+}
+
+/// Adds the page's routes (and its state) to an app.
+pub fn configure(config: &mut web::ServiceConfig, state: Data<WebState>) {
+    config
+        .app_data(state)
+        .route("/enroll/assets/style.css", web::get().to(stylesheet))
+        .service(
+            web::resource("/enroll/{workspaceId}/{slug}")
+                .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .route(web::get().to(show))
+                .route(web::post().to(submit))
+                .default_service(web::to(|| async {
+                    respond(StatusCode::METHOD_NOT_ALLOWED, Page::method_not_allowed())
+                })),
+        );
+}
+
+const STYLESHEET: &str = include_str!("../assets/style.css");
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(STYLESHEET)
+}
+
+/// Every page's security headers: no script at all, styles and forms from here only,
+/// images over https only.
+fn respond(status: StatusCode, page: Page) -> HttpResponse {
+    let (body, rendered) = match page.render() {
+        Ok(body) => (body, status),
+        Err(error) => {
+            tracing::error!(%error, "an enrollment page could not be rendered");
+            (
+                "<!DOCTYPE html><title>Error</title><p>Something went wrong.".to_owned(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
+        }
+    };
+    HttpResponse::build(rendered)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+fn address(path: &Path<(String, String)>) -> Option<(WorkspaceId, Slug)> {
+    let (workspace, slug) = path.as_ref();
+    Some((WorkspaceId::parse(workspace).ok()?, Slug::parse(slug).ok()?))
+}
+
+fn failure(error: &AppError) -> HttpResponse {
+    match error {
+        AppError::NotFound(_) => respond(StatusCode::NOT_FOUND, Page::not_found()),
+        AppError::Unavailable(_) | AppError::IdempotencyInProgress => {
+            respond(StatusCode::SERVICE_UNAVAILABLE, Page::unavailable())
+        }
+        other => {
+            tracing::error!(error = %other, "the enrollment page failed");
+            respond(StatusCode::INTERNAL_SERVER_ERROR, Page::unavailable())
+        }
+    }
+}
+
+/// Runs a use case off the async workers.
+async fn call<T: Send + 'static>(
+    state: &Data<WebState>,
+    work: impl FnOnce(&Application) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let app = state.app.clone();
+    web::block(move || work(&app))
+        .await
+        .map_err(|error| AppError::Internal(Box::new(error)))?
+}
+
+async fn show(state: Data<WebState>, path: Path<(String, String)>) -> HttpResponse {
+    let Some((workspace, slug)) = address(&path) else {
+        return respond(StatusCode::NOT_FOUND, Page::not_found());
+    };
+    let action = format!("/enroll/{workspace}/{slug}");
+    let found = call(&state, move |app| {
+        let instance = app.public_instance(&workspace, &slug)?;
+        Ok((instance, app.now()))
+    })
+    .await;
+    match found {
+        Ok((instance, now)) if !instance.accepting_enrollments(now) => {
+            respond(StatusCode::OK, Page::not_accepting(&instance))
+        }
+        Ok((instance, _)) => respond(
+            StatusCode::OK,
+            Page::form(&instance, action, &Submitted::new(), &Violations::new()),
+        ),
+        Err(error) => failure(&error),
+    }
+}
+
+/// A fresh one-time token when a form has none that reads as one of ours.
+fn token_of(submitted: &Submitted) -> Option<String> {
+    let token = submitted.get("token")?.first()?;
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then(|| token.clone())
+}
+
+fn parse_form(body: &Bytes) -> Option<Submitted> {
+    let text = std::str::from_utf8(body).ok()?;
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
+        .ok()?
+        .into_inner();
+    let mut submitted = Submitted::new();
+    for (name, value) in pairs {
+        submitted.entry(name).or_default().push(value);
+    }
+    Some(submitted)
+}
+
+async fn submit(
+    state: Data<WebState>,
+    req: HttpRequest,
+    path: Path<(String, String)>,
+    body: Bytes,
+) -> HttpResponse {
+    let Some((workspace, slug)) = address(&path) else {
+        return respond(StatusCode::NOT_FOUND, Page::not_found());
+    };
+    if let Some(peer) = req.peer_addr()
+        && state.submissions.check_key(&peer.ip()).is_err()
+    {
+        return respond(StatusCode::TOO_MANY_REQUESTS, Page::too_many());
+    }
+    let action = format!("/enroll/{workspace}/{slug}");
+    let submitted = parse_form(&body).unwrap_or_default();
+    let honeypot = submitted
+        .get("website")
+        .is_some_and(|values| values.iter().any(|v| !v.is_empty()));
+    let token = token_of(&submitted);
+    let outcome = call(&state, move |app| {
+        let instance = app.public_instance(&workspace, &slug)?;
+        if !instance.accepting_enrollments(app.now()) {
+            return Ok((instance, Submission::NotAccepting));
+        }
+        // A bot filled the field people never see: thank it, store nothing.
+        if honeypot {
+            return Ok((instance, Submission::Ignored));
+        }
+        let mut violations = pages::page_violations(&instance, &submitted);
+        let body = fields::enrollment_body(&instance, &submitted);
+        // Checked here too, so that every problem of the page shows at once.
+        if let Some(serde_json::Value::Object(data)) = body.get("formData")
+            && let Err(found) = domain::form::validate_form_data(instance.form_config(), data)
+        {
+            violations.extend(found.nested_in("/formData"));
+        }
+        let application = match domain::enrollment::Application::from_json(body) {
+            Ok(application) if violations.is_empty() => application,
+            Ok(_) => return Ok((instance, Submission::Invalid(submitted, violations))),
+            Err(found) => {
+                violations.extend(found);
+                return Ok((instance, Submission::Invalid(submitted, violations)));
+            }
+        };
+        let token = token.unwrap_or_default();
+        let outcome = match app.enroll_on_page(&workspace, &slug, application, &token) {
+            Ok(done) => Submission::Done(Box::new(done)),
+            Err(AppError::Invalid(found)) => Submission::Invalid(submitted, found),
+            Err(AppError::Conflict(Conflict::NotAcceptingEnrollments)) => Submission::NotAccepting,
+            Err(other) => return Err(other),
+        };
+        Ok((instance, outcome))
+    })
+    .await;
+    match outcome {
+        Ok((instance, Submission::Done(done))) => respond(
+            StatusCode::OK,
+            Page::confirmation(&instance, done.enrollment()),
+        ),
+        Ok((instance, Submission::Ignored)) => respond(StatusCode::OK, Page::thanks(&instance)),
+        Ok((instance, Submission::NotAccepting)) => {
+            respond(StatusCode::CONFLICT, Page::not_accepting(&instance))
+        }
+        Ok((instance, Submission::Invalid(submitted, violations))) => respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Page::form(&instance, action, &submitted, &violations),
+        ),
+        Err(error) => failure(&error),
+    }
+}
+
+/// What became of a submission.
+enum Submission {
+    Done(Box<application::PageSubmission>),
+    Ignored,
+    NotAccepting,
+    Invalid(Submitted, Violations),
+}
