@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod auth_matrix;
+mod browser;
 mod catalog;
 mod cli;
 mod embedded;
@@ -27,4 +28,5 @@ mod migrations;
 mod operations;
 mod reliability;
 mod schema_parity;
+mod webdriver;
 mod webhooks;
