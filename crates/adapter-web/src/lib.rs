@@ -75,7 +75,6 @@ pub fn configure(config: &mut web::ServiceConfig, state: Data<WebState>) {
         .route("/enroll/assets/style.css", web::get().to(stylesheet))
         .service(
             web::resource("/enroll/{workspaceId}/{slug}")
-                .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .route(web::get().to(show))
                 .route(web::post().to(submit))
                 .default_service(web::to(|| async {
@@ -194,10 +193,15 @@ async fn submit(
     state: Data<WebState>,
     req: HttpRequest,
     path: Path<(String, String)>,
-    body: Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let Some((workspace, slug)) = address(&path) else {
         return respond(StatusCode::NOT_FOUND, Page::not_found());
+    };
+    let body = match payload.to_bytes_limited(MAX_FORM_BYTES).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return respond(StatusCode::BAD_REQUEST, Page::unreadable()),
+        Err(_) => return respond(StatusCode::PAYLOAD_TOO_LARGE, Page::too_large()),
     };
     if let Some(peer) = req.peer_addr()
         && state.submissions.check_key(&peer.ip()).is_err()

@@ -221,6 +221,22 @@ impl Page {
         )
     }
 
+    pub fn too_large() -> Self {
+        Self::message(
+            "Too large",
+            "This form is too large",
+            "What was sent is larger than this form can take. Please shorten your answers.",
+        )
+    }
+
+    pub fn unreadable() -> Self {
+        Self::message(
+            "Could not read the form",
+            "Could not read the form",
+            "The form could not be read. Please go back and send it again.",
+        )
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::message(
             "Not allowed",

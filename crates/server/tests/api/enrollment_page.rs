@@ -342,6 +342,17 @@ async fn ineligible_closed_unknown_and_trapped_submissions_get_their_pages() {
 }
 
 #[actix_web::test]
+async fn an_oversized_form_gets_a_page() {
+    let app = spawn_app().await;
+    rebate(&app).await;
+    let huge = "x".repeat(70 * 1024);
+    let page = post_form(&app, PAGE, &[("customer.name", &huge)]).await;
+    assert_eq!(page.status, 413);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(page.html.contains("too large"));
+}
+
+#[actix_web::test]
 async fn submissions_are_limited_per_client_address() {
     let app = spawn_app().await;
     rebate(&app).await;
