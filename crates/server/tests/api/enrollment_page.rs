@@ -25,13 +25,7 @@ impl Page {
     }
 }
 
-async fn get_page(app: &TestApp, path: &str) -> Page {
-    let mut response = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .send()
-        .await
-        .unwrap();
+async fn page_of(mut response: awc::ClientResponse) -> Page {
     let html = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
     Page {
         status: response.status().as_u16(),
@@ -40,25 +34,31 @@ async fn get_page(app: &TestApp, path: &str) -> Page {
     }
 }
 
+async fn get_page(app: &TestApp, path: &str) -> Page {
+    page_of(
+        app.client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 async fn post_form(app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> Page {
     let body: String = pairs
         .iter()
         .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
         .collect::<Vec<_>>()
         .join("&");
-    let mut response = app
+    let response = app
         .client
         .post(format!("{}{path}", app.base))
         .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
         .send_body(body)
         .await
         .unwrap();
-    let html = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
-    Page {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        html,
-    }
+    page_of(response).await
 }
 
 fn encode(text: &str) -> String {
