@@ -403,6 +403,19 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         new_id: &(dyn Fn() -> Result<DeliveryId, StoreError> + Sync),
     ) -> Result<usize, StoreError> {
         self.sequence_events()?;
+        // Most rounds find nothing new: a read says so without taking the writer's lock.
+        let behind = self.read(|conn| {
+            let dispatched: i64 = webhook_dispatch_head::table
+                .select(webhook_dispatch_head::log_position)
+                .first(conn)?;
+            diesel::select(diesel::dsl::exists(
+                events::table.filter(events::log_position.gt(dispatched)),
+            ))
+            .get_result::<bool>(conn)
+        })?;
+        if !behind {
+            return Ok(0);
+        }
         self.write(|conn| dispatch(conn, now, limit, new_id))
     }
 
@@ -412,6 +425,17 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let due = self.read(|conn| {
+            diesel::select(diesel::dsl::exists(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+                    .filter(webhook_deliveries::next_attempt_at.le(At(now))),
+            ))
+            .get_result::<bool>(conn)
+        })?;
+        if !due {
+            return Ok(Vec::new());
+        }
         let rows = self.write(|conn| claim(conn, now, lease_until, limit))?;
         self.claimed(rows)
     }
