@@ -6,6 +6,9 @@ function setup(thread)
 end
 
 local counter = 0
+-- Names (and so slugs) unique across runs too: a later run in the same workspace must not
+-- collide with an earlier one (409 slug_taken).
+local run = tostring(os.time())
 local headers = {
   ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY"),
   ["Content-Type"] = "application/json",
@@ -20,6 +23,6 @@ local rest = [[, "description": "Rebates for residential battery storage install
 
 request = function()
   counter = counter + 1
-  local body = '{"name": "Bench create ' .. tag .. ' ' .. counter .. '"' .. rest
+  local body = '{"name": "Bench create ' .. run .. ' ' .. tag .. ' ' .. counter .. '"' .. rest
   return wrk.format("POST", "/programs/battery-rebate/instances", headers, body)
 end

@@ -11,6 +11,7 @@ VALUES ('ws_bench_1', 'p' || lpad(:client_id::text, 4, '0') || lpad(:r::text, 20
     'Participants must keep the battery enrolled for three years.',
     '{"fields": [{"key": "utilityAccountNumber", "label": "Utility account number", "type": "text", "required": true}]}',
     '2026-01-01T00:00:00Z', '2099-12-31T23:59:59Z', 'active', '{"campaign": "bench", "budget": 125000}', 1, now(), now());
-INSERT INTO instance_events (workspace_id, instance_id, kind, data, actor_key_id, occurred_at)
-VALUES ('ws_bench_1', 'p' || lpad(:client_id::text, 4, '0') || lpad(:r::text, 20, '0'), 'created', '{"type": "created"}', NULL, now());
+INSERT INTO events (id, workspace_id, kind, instance_id, actor_key_id, created_at, data)
+VALUES ('evt_p' || lpad(:client_id::text, 4, '0') || lpad(:r::text, 20, '0'), 'ws_bench_1', 'programInstance.created',
+    'p' || lpad(:client_id::text, 4, '0') || lpad(:r::text, 20, '0'), NULL, now(), '{"object": {"name": "Pgbench"}}');
 COMMIT;

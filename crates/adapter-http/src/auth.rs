@@ -103,7 +103,10 @@ impl FromRequest for Caller {
             return CallerFuture::Ready(ready(Ok(authenticated(req, principal))));
         }
         metrics::key_cache(false);
-        if let Some(address) = state.auth_failures.client_of(req)
+        // A key verified before only needs a storage read to be checked again: the limiter
+        // holds back the verifications that cost argon2, those of keys not seen lately.
+        if !state.app.verified_before(&token)
+            && let Some(address) = state.auth_failures.client_of(req)
             && let Err(wait) = state.auth_failures.take(address)
         {
             metrics::authentication_limited();

@@ -353,6 +353,43 @@ async fn a_burst_of_bad_keys_is_throttled_per_address() {
         .problem(429, "too_many_failed_authentications");
 }
 
+/// A key verified before is checked again when its cache entry is stale, without argon2:
+/// many concurrent requests with it are never held back (the bench once saw 429s there).
+#[actix_web::test]
+async fn a_stale_cached_key_is_never_throttled() {
+    let app = spawn_app_with(|settings| {
+        settings.auth_failures.burst = 2;
+        settings.auth_failures.per_second = 0.01;
+        settings.key_cache.ttl = time::Duration::milliseconds(300);
+    })
+    .await;
+    assert_eq!(app.get("/programs", &app.a.key).await.status.as_u16(), 200);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+    let replies = futures_join(&app, 12).await;
+    assert!(replies.iter().all(|status| *status == 200), "{replies:?}");
+}
+
+async fn futures_join(app: &TestApp, count: usize) -> Vec<u16> {
+    let mut pending = Vec::new();
+    for _ in 0..count {
+        let request = app
+            .client
+            .get(format!("{}/programs", app.base))
+            .insert_header(("Authorization", format!("Bearer {}", app.a.key)));
+        pending.push(actix_web::rt::spawn(async move {
+            request
+                .send()
+                .await
+                .map(|response| response.status().as_u16())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in pending {
+        statuses.push(task.await.unwrap().unwrap());
+    }
+    statuses
+}
+
 /// `X-Forwarded-For` decides the client's address only when the peer is a trusted proxy.
 #[actix_web::test]
 async fn forwarded_for_names_the_client_only_behind_trusted_proxies() {
