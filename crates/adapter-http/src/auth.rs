@@ -103,11 +103,9 @@ impl FromRequest for Caller {
             return CallerFuture::Ready(ready(Ok(authenticated(req, principal))));
         }
         metrics::key_cache(false);
-        // A key verified before only needs a storage read to be checked again: the limiter
-        // holds back the verifications that cost argon2, those of keys not seen lately.
-        if !state.app.verified_before(&token)
-            && let Some(address) = state.auth_failures.client_of(req)
-            && let Err(wait) = state.auth_failures.take(address)
+        let address = state.auth_failures.client_of(req);
+        if let Some(address) = address
+            && let Err(wait) = state.auth_failures.check(address)
         {
             metrics::authentication_limited();
             let retry_after = wait.as_secs().max(1);
@@ -120,6 +118,9 @@ impl FromRequest for Caller {
             let outcome = state.call(move |app| app.authenticate(&token)).await;
             if matches!(outcome, Err(ApiError::App(AppError::Unauthenticated))) {
                 metrics::authentication_failed();
+                if let Some(address) = address {
+                    state.auth_failures.failed(address);
+                }
             }
             outcome.map(|principal| authenticated(&req, principal))
         }))

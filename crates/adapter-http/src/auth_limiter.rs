@@ -1,16 +1,19 @@
 //! Verifying a key that is not in the in-process cache costs a storage read and, for a key
-//! never verified, an argon2 computation. Each client address may start `burst` such
-//! verifications, refilled at `per_second` (governor's GCRA); beyond, 429 before any work.
-//! Keys verified recently are answered from the cache and never held up, so in steady
-//! state what the limiter counts is failed attempts.
+//! never verified, an argon2 computation. What is counted is failed verifications: each
+//! client address may fail `burst` times, refilled at `per_second` (governor's GCRA); the
+//! failure beyond blocks the address, and until the allowance refills its verifications are
+//! refused with 429 before any work. A valid key is never counted, so many connections
+//! opening at once with a key not yet cached all wait for its one verification.
 //!
 //! The client address is the connection's peer, unless the peer is a trusted proxy: then
 //! `X-Forwarded-For` is believed, read from the right, and the first address that is not a
 //! trusted proxy is the client's.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
@@ -115,6 +118,8 @@ type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>
 #[derive(Debug)]
 pub struct FailureLimiter {
     limiter: Limiter,
+    /// Addresses whose failures ran out, and until when.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
     trusted: Vec<TrustedNetwork>,
 }
 
@@ -127,6 +132,7 @@ impl FailureLimiter {
             .allow_burst(burst);
         Self {
             limiter: RateLimiter::keyed(quota),
+            blocked: Mutex::new(HashMap::new()),
             trusted,
         }
     }
@@ -144,17 +150,37 @@ impl FailureLimiter {
         )
     }
 
-    /// Takes one verification for `address`; when none is left, how long until one is.
-    pub fn take(&self, address: IpAddr) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&address)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    fn blocked(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Instant>> {
+        // The map holds plain instants: a panic elsewhere cannot leave it inconsistent.
+        self.blocked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets addresses whose allowance is full again, so the table stays small.
+    /// Whether `address` may verify a key now; when not, how long until it may.
+    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+        let now = Instant::now();
+        match self.blocked().get(&address) {
+            Some(until) if *until > now => Err(*until - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed verification from `address`; the one beyond its allowance blocks it
+    /// until the allowance refills.
+    pub fn failed(&self, address: IpAddr) {
+        if let Err(not_until) = self.limiter.check_key(&address) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            self.blocked().insert(address, Instant::now() + wait);
+        }
+    }
+
+    /// Forgets addresses whose allowance is full again, so the tables stay small.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+        let now = Instant::now();
+        self.blocked().retain(|_, until| *until > now);
     }
 }
 
@@ -178,11 +204,18 @@ mod tests {
         let attacker: IpAddr = [127, 0, 0, 9].into();
         let bystander: IpAddr = [127, 0, 0, 10].into();
         for _ in 0..3 {
-            assert_eq!(limiter.take(attacker), Ok(()));
+            assert_eq!(limiter.check(attacker), Ok(()));
+            limiter.failed(attacker);
         }
-        let wait = limiter.take(attacker).unwrap_err();
+        assert_eq!(
+            limiter.check(attacker),
+            Ok(()),
+            "three failures are allowed"
+        );
+        limiter.failed(attacker);
+        let wait = limiter.check(attacker).unwrap_err();
         assert!(wait > Duration::from_secs(900), "{wait:?}");
-        assert_eq!(limiter.take(bystander), Ok(()));
+        assert_eq!(limiter.check(bystander), Ok(()));
     }
 
     #[test]
@@ -195,9 +228,18 @@ mod tests {
             Vec::new(),
         );
         let address: IpAddr = [127, 0, 0, 9].into();
-        assert_eq!(limiter.take(address), Ok(()));
+        limiter.failed(address);
+        limiter.failed(address);
+        assert!(
+            limiter.check(address).is_err(),
+            "blocked after its allowance"
+        );
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(limiter.take(address), Ok(()));
+        assert_eq!(
+            limiter.check(address),
+            Ok(()),
+            "free again once it refilled"
+        );
     }
 
     #[test]

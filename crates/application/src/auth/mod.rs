@@ -179,13 +179,6 @@ impl Application {
         })
     }
 
-    /// Whether this process verified the key before (its cache entry may be stale): checking
-    /// it again costs a storage read, no argon2, so it is not what the failure limiter is for.
-    pub fn verified_before(&self, presented: &str) -> bool {
-        self.authenticator
-            .with_cache(|cache| cache.get(&digest(presented)).is_some())
-    }
-
     /// Verifies a presented key against storage (and argon2 when it was not verified
     /// before), then caches the result.
     ///
