@@ -230,8 +230,9 @@ pub struct ServeArgs {
     )]
     pub webhook_backoff_scale: f64,
 
-    /// Threads that deliver webhooks in this process.
-    #[arg(long = "webhook-workers", value_name = "N", env = "WEBHOOK_WORKERS", default_value_t = 2, value_parser = positive, hide_env_values = true)]
+    /// Threads that deliver webhooks in this process (more deliver faster, and take CPU from
+    /// the API).
+    #[arg(long = "webhook-workers", value_name = "N", env = "WEBHOOK_WORKERS", default_value_t = 1, value_parser = positive, hide_env_values = true)]
     pub webhook_workers: usize,
 
     /// The longest a webhook delivery attempt may take (ms).
