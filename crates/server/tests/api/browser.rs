@@ -81,6 +81,7 @@ async fn a_customer_enrolls_in_the_browser() {
     browser.click("[name='customer.name']").await;
     save("enrollment-form.png", &browser.screenshot().await);
     browser.click("button[type=submit]").await;
+    browser.wait_for("section.outcome").await;
     let confirmation = browser.text("h2").await;
     assert_eq!(confirmation, "Thank you: your enrollment is submitted");
     save("enrollment-confirmation.png", &browser.screenshot().await);
@@ -110,11 +111,12 @@ async fn a_broken_form_comes_back_with_its_errors_and_values() {
     browser.open(&format!("{}{PAGE}", app.base)).await;
     fill_valid(&browser).await;
     // The account number replaced by one too short.
-    browser.click("[name='form.utilityAccountNumber']").await;
+    browser.clear("[name='form.utilityAccountNumber']").await;
     browser
-        .type_into("[name='form.utilityAccountNumber']", "\u{E009}a\u{E009}12")
+        .type_into("[name='form.utilityAccountNumber']", "12")
         .await;
     browser.click("button[type=submit]").await;
+    browser.wait_for(".summary").await;
     let source = browser.source().await;
     assert!(
         source.contains("answers need your attention")

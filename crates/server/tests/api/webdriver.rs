@@ -147,6 +147,35 @@ impl Browser {
         Element(found[ELEMENT].as_str().unwrap().to_owned())
     }
 
+    /// Waits (up to 20 s) until an element matching `css` is on the page: after a click that
+    /// submits a form, the next page may still be loading.
+    pub async fn wait_for(&self, css: &str) {
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        for _ in 0..200 {
+            let found = self
+                .client
+                .post(&url)
+                .send_json(&json!({ "using": "css selector", "value": css }))
+                .await;
+            if found.is_ok_and(|response| response.status().is_success()) {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no {css} appeared");
+    }
+
+    /// Empties a text control.
+    pub async fn clear(&self, css: &str) {
+        let element = self.find(css).await;
+        self.command(
+            "POST",
+            &format!("/element/{}/clear", element.0),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.command(
