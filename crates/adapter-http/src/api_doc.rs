@@ -37,12 +37,13 @@ use crate::schemas::{self, Problem};
         (name = "enrollments", description = "Eligibility checks and customers' enrollments."),
         (name = "apiKeys", description = "Keys of the caller's workspace."),
         (name = "webhooks", description = "Endpoints that receive the workspace's events, signed as Standard Webhooks."),
+        (name = "reports", description = "Figures across the workspace's instances: the participation report."),
         (name = "events", description = "The workspace's event log: every change of its instances and enrollments."),
         (name = "operations", description = "Health, readiness, metrics and this document; no key.")
     ),
     security(("bearer" = [])),
     // Named in parameters only, which do not register what they name.
-    components(schemas(schemas::SearchText, schemas::IdempotencyKey, schemas::EventId, schemas::EventType))
+    components(schemas(schemas::SearchText, schemas::IdempotencyKey, schemas::EventId, schemas::EventType, schemas::WindowBound))
 )]
 struct Described;
 

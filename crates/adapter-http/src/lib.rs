@@ -18,6 +18,7 @@ mod path;
 mod problem;
 mod query;
 mod reply;
+mod report_formats;
 mod routes;
 mod schemas;
 pub mod views;

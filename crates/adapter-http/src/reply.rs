@@ -54,6 +54,15 @@ impl Reply {
         })
     }
 
+    /// A body of another media type than JSON, made by this service.
+    pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Self {
+        Self {
+            status,
+            headers: vec![(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        }
+    }
+
     /// Adds a header whose value this service made (an id, a version): always valid.
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Result<Self, RenderError> {
         let value = HeaderValue::from_str(value).map_err(render_error)?;

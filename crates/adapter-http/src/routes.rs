@@ -7,6 +7,7 @@ mod events;
 mod instances;
 mod keys;
 pub(crate) mod operations;
+mod reports;
 mod webhooks;
 
 use actix_web::http::Method;
@@ -74,6 +75,7 @@ route_table! {
         POST => keys::create,
     },
     "/apiKeys/{id}" => { DELETE => keys::revoke },
+    "/reports/participation" => { GET => reports::participation },
     "/events" => { GET => events::list },
     "/events/{id}" => { GET => events::get },
     "/webhookEndpoints" => {

@@ -878,3 +878,47 @@ pub struct Health {
     /// `ok` (`/healthz`) or `ready` (`/readyz`).
     status: String,
 }
+
+/// A bound of a report's window: a date (`YYYY-MM-DD`, a whole UTC day) or an RFC 3339
+/// timestamp.
+#[derive(Debug)]
+pub struct WindowBound;
+
+impl PartialSchema for WindowBound {
+    fn schema() -> RefOr<Schema> {
+        let formatted = |format| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(format)))
+        };
+        AnyOfBuilder::new()
+            .item(formatted(KnownFormat::Date))
+            .item(formatted(KnownFormat::DateTime))
+            .description(Some(
+                "A date (YYYY-MM-DD: a whole UTC day) or an RFC 3339 timestamp.",
+            ))
+            .examples([json!("2026-11-01")])
+            .into()
+    }
+}
+
+impl ToSchema for WindowBound {}
+
+/// The filters of `GET /reports/participation`; every one is optional and they combine.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ReportFilters {
+    /// Instances of this program.
+    #[param(value_type = Option<TenantId>)]
+    program_id: Option<String>,
+    /// Instances in one of these statuses (a comma-separated list).
+    #[param(style = Form, explode = false, min_items = 1)]
+    status: Option<Vec<InstanceStatus>>,
+    /// Enrollments created at or after this instant (a date: from its first instant).
+    #[param(value_type = Option<WindowBound>)]
+    from: Option<String>,
+    /// Enrollments created at or before this instant (a date: until its end). A window
+    /// that ends before it starts holds no enrollment.
+    #[param(value_type = Option<WindowBound>)]
+    to: Option<String>,
+}

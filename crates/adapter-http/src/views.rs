@@ -2,7 +2,10 @@
 //! what is serialised and what the OpenAPI document describes (`ToSchema`), so the two
 //! cannot drift apart. Domain types are described through `value_type`s from `schemas`.
 
-use application::{Document, HistoryEntry, InstanceSnapshot, LoggedEvent, Page, Representations};
+use application::{
+    Document, HistoryEntry, InstanceSnapshot, LoggedEvent, Page, Participation,
+    ParticipationReport, Representations,
+};
 use domain::eligibility::{CriterionResult, Evaluation};
 use domain::enrollment::{Customer, Device};
 use domain::webhook::endpoint::{Delivery, WebhookEndpoint};
@@ -553,6 +556,10 @@ pub struct EnrollmentView<'a> {
     created_at: Timestamp,
     #[schema(value_type = schemas::Timestamp)]
     updated_at: Timestamp,
+    /// When it was approved or rejected: `null` before that, and for decisions made
+    /// before decision times were recorded.
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    decided_at: Option<Timestamp>,
 }
 
 pub fn enrollment(enrollment: &Enrollment) -> EnrollmentView<'_> {
@@ -569,6 +576,7 @@ pub fn enrollment(enrollment: &Enrollment) -> EnrollmentView<'_> {
         version: enrollment.version,
         created_at: enrollment.created_at,
         updated_at: enrollment.updated_at,
+        decided_at: enrollment.decided_at,
     }
 }
 
@@ -611,5 +619,109 @@ pub fn eligibility(evaluation: &Evaluation, accepting_enrollments: bool) -> Elig
         eligible: evaluation.eligible,
         accepting_enrollments,
         results: &evaluation.results,
+    }
+}
+
+/// New enrollments on one UTC day.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DailyEnrollments)]
+pub struct DailyView {
+    /// The UTC day, `YYYY-MM-DD`.
+    #[schema(value_type = String, format = Date)]
+    date: String,
+    enrollments: u64,
+}
+
+/// Enrollment figures: counts by status, the rates between them and the median decision
+/// time. A rate is `null` when its denominator is 0.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ParticipationFigures)]
+pub struct FiguresView {
+    /// Every enrollment created in the window.
+    enrollments: u64,
+    submitted: u64,
+    approved: u64,
+    rejected: u64,
+    unenrolled: u64,
+    ineligible: u64,
+    /// Not ineligible / all.
+    #[schema(required = true, minimum = 0, maximum = 1)]
+    eligibility_rate: Option<f64>,
+    /// Ever approved (approved or unenrolled) / ever decided (approved, rejected or
+    /// unenrolled).
+    #[schema(required = true, minimum = 0, maximum = 1)]
+    approval_rate: Option<f64>,
+    /// Unenrolled / ever approved.
+    #[schema(required = true, minimum = 0, maximum = 1)]
+    unenrollment_rate: Option<f64>,
+    /// The median time from submission to approval or rejection, in seconds, over the
+    /// decisions whose time is known.
+    #[schema(required = true, minimum = 0)]
+    median_decision_seconds: Option<f64>,
+    /// New enrollments per UTC day, days with none left out, oldest first.
+    daily: Vec<DailyView>,
+}
+
+/// One instance's row of the participation report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InstanceParticipation)]
+pub struct ParticipationRowView<'a> {
+    #[schema(value_type = schemas::Id)]
+    instance_id: &'a InstanceId,
+    name: &'a str,
+    #[schema(value_type = schemas::InstanceStatus)]
+    status: &'static str,
+    #[serde(flatten)]
+    figures: FiguresView,
+}
+
+/// The participation report: one row per instance in scope (those without enrollments
+/// included), by name, then the same figures across all of them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ParticipationReport)]
+pub struct ParticipationView<'a> {
+    data: Vec<ParticipationRowView<'a>>,
+    totals: FiguresView,
+}
+
+pub fn figures(participation: &Participation) -> FiguresView {
+    let counts = &participation.counts;
+    FiguresView {
+        enrollments: counts.total(),
+        submitted: counts.submitted,
+        approved: counts.approved,
+        rejected: counts.rejected,
+        unenrolled: counts.unenrolled,
+        ineligible: counts.ineligible,
+        eligibility_rate: counts.eligibility_rate(),
+        approval_rate: counts.approval_rate(),
+        unenrollment_rate: counts.unenrollment_rate(),
+        median_decision_seconds: participation.median_decision_seconds,
+        daily: participation
+            .daily
+            .iter()
+            .map(|(day, enrollments)| DailyView {
+                date: day.to_string(),
+                enrollments: *enrollments,
+            })
+            .collect(),
+    }
+}
+
+pub fn participation(report: &ParticipationReport) -> ParticipationView<'_> {
+    ParticipationView {
+        data: report
+            .instances
+            .iter()
+            .map(|row| ParticipationRowView {
+                instance_id: &row.id,
+                name: &row.name,
+                status: row.status.as_str(),
+                figures: figures(&row.participation),
+            })
+            .collect(),
+        totals: figures(&report.totals),
     }
 }

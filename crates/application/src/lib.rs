@@ -15,6 +15,7 @@ mod keys;
 mod operator;
 mod principal;
 mod public_page;
+mod reports;
 mod system;
 mod webhooks;
 
@@ -30,20 +31,21 @@ pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
 pub use principal::Principal;
 pub use public_page::PageSubmission;
+pub use reports::{InstanceRow, Participation, ParticipationReport, ParticipationRequest};
 pub use system::{CuidGenerator, SystemClock};
 pub use webhooks::{DeliveryRound, WebhookSettings};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
     DeliveryCursor, DestinationRefused, Document, EnrollmentCursor, Event, EventFilter,
-    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, Representations,
-    StoredResponse, WebhookRequest, WebhookSender,
+    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, ReportScope,
+    Representations, StoredResponse, WebhookRequest, WebhookSender,
 };
 
 use auth::Authenticator;
 use ports::{
     Clock, EnrollmentStore, EventLog, IdGenerator, IdempotencyStore, InstanceStore, KeyStore,
-    ProgramCatalog, WebhookStore, WorkspaceDirectory,
+    ProgramCatalog, ReportStore, WebhookStore, WorkspaceDirectory,
 };
 
 /// The adapters the application runs on.
@@ -51,6 +53,7 @@ use ports::{
 pub struct Ports {
     pub instances: Arc<dyn InstanceStore>,
     pub enrollments: Arc<dyn EnrollmentStore>,
+    pub reports: Arc<dyn ReportStore>,
     pub catalog: Arc<dyn ProgramCatalog>,
     pub workspaces: Arc<dyn WorkspaceDirectory>,
     pub keys: Arc<dyn KeyStore>,

@@ -240,6 +240,9 @@ pub struct Enrollment {
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When it was approved or rejected; `None` before that, and for decisions made before
+    /// decisions were recorded.
+    pub decided_at: Option<Timestamp>,
 }
 
 /// What an applicant submits.
@@ -258,7 +261,7 @@ impl Application {
             members,
             "",
             &["customer", "device", "formData"],
-            &["id", "status", "eligibility", "createdAt"],
+            &["id", "status", "eligibility", "createdAt", "decidedAt"],
         );
         let customer = read.read("customer", document(Customer::from_json));
         let customer = read.required("customer", customer);
@@ -311,6 +314,7 @@ impl Enrollment {
             version: 1,
             created_at: now,
             updated_at: now,
+            decided_at: None,
         })
     }
 
@@ -324,11 +328,16 @@ impl Enrollment {
         let Some(status) = self.status.transition(target)? else {
             return Ok(None);
         };
+        let decides = matches!(
+            status,
+            EnrollmentStatus::Approved | EnrollmentStatus::Rejected
+        );
         Ok(Some(Enrollment {
             status,
             status_reason: reason,
             version: self.version + 1,
             updated_at: now,
+            decided_at: if decides { Some(now) } else { self.decided_at },
             ..self.clone()
         }))
     }
@@ -471,9 +480,19 @@ mod tests {
             ),
             (Approved, 2, Some("documents ok"))
         );
+        assert_eq!(submitted.decided_at, None);
+        assert_eq!(approved.decided_at, Some(at("2026-06-02T00:00:00Z")));
         assert_eq!(
             approved.transition_to(Approved, None, at(NOW)).unwrap(),
             None
+        );
+        let unenrolled = approved
+            .transition_to(Unenrolled, None, at("2026-07-01T00:00:00Z"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            unenrolled.decided_at, approved.decided_at,
+            "unenrolling is no decision"
         );
     }
 

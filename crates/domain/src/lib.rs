@@ -14,6 +14,7 @@ pub mod form_schema;
 pub mod ids;
 pub mod instance;
 pub mod json_merge;
+pub mod participation;
 pub mod program;
 pub mod scope;
 pub mod strict_json;

@@ -19,8 +19,8 @@ use time::Duration;
 use crate::{
     EnrollmentCursor, EnrollmentStore, Event, EventFilter, EventLog, IdempotencyRecord,
     IdempotencyStore, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot,
-    InstanceStore, KeyCredentials, KeyStore, LoggedEvent, ProgramCatalog, SecretHash, StoreError,
-    StoredResponse, WebhookStore, WorkspaceDirectory,
+    InstanceStore, KeyCredentials, KeyStore, LoggedEvent, ProgramCatalog, ReportStore, SecretHash,
+    StoreError, StoredResponse, WebhookStore, WorkspaceDirectory,
 };
 
 mod webhooks;
@@ -36,6 +36,7 @@ pub trait Storage:
     + IdempotencyStore
     + EventLog
     + WebhookStore
+    + ReportStore
 {
 }
 impl<T> Storage for T where
@@ -47,6 +48,7 @@ impl<T> Storage for T where
         + IdempotencyStore
         + EventLog
         + WebhookStore
+        + ReportStore
 {
 }
 

@@ -13,6 +13,7 @@ mod events;
 mod idempotency;
 mod instances;
 mod keys;
+mod reports;
 mod snapshot;
 mod system;
 mod webhooks;
@@ -24,6 +25,7 @@ pub use events::{Event, EventFilter, EventLog, LoggedEvent, Representations};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoredResponse};
 pub use instances::{InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page};
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
+pub use reports::{InstanceParticipation, ParticipationCounts, ReportScope, ReportStore};
 pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};
 pub use webhooks::{

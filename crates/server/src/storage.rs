@@ -23,6 +23,7 @@ fn ports_of<B: Backend + Clone>(store: SqlStore<B>, sender: Arc<dyn WebhookSende
     Ports {
         instances: store.clone(),
         enrollments: store.clone(),
+        reports: store.clone(),
         catalog: store.clone(),
         workspaces: store.clone(),
         keys: store.clone(),

@@ -12,6 +12,7 @@ use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::{EnrollmentRow, corrupt};
 use crate::schema::enrollments;
 use crate::store::{Backend, SqlStore};
+use crate::tallies::recount;
 
 impl<B: Backend> EnrollmentStore for SqlStore<B> {
     fn insert_enrollment(
@@ -28,7 +29,9 @@ impl<B: Backend> EnrollmentStore for SqlStore<B> {
             diesel::insert_into(enrollments::table)
                 .values(&row)
                 .execute(conn)?;
-            log(conn, std::slice::from_ref(event))
+            log(conn, std::slice::from_ref(event))?;
+            // Last, so the tally row is locked only until the commit.
+            recount(conn, None, &row)
         })
     }
 

@@ -21,10 +21,12 @@ mod keys;
 mod locks;
 mod migrations;
 mod paging;
+mod reports;
 mod rows;
 mod schema;
 mod search;
 mod store;
+mod tallies;
 mod webhook_rows;
 mod webhooks;
 

@@ -15,6 +15,7 @@ use crate::events::log;
 use crate::rows::{EnrollmentRow, InstanceRow};
 use crate::schema::{enrollments, program_instances, webhook_endpoints};
 use crate::store::{Backend, Pooled, SqlStore};
+use crate::tallies::recount;
 use crate::webhook_rows::EndpointRow;
 
 /// A row read inside an open write transaction, which commits on `finish` and rolls back
@@ -254,6 +255,7 @@ impl<B: Backend> LockedEnrollment for Lock<'_, B, Enrollment> {
 
     fn save(self: Box<Self>, next: &Enrollment, event: &Event) -> Result<(), StoreError> {
         let row = EnrollmentRow::from_domain(next)?;
+        let was = EnrollmentRow::from_domain(&self.current)?;
         let locked_version = self.current.version;
         self.finish(|conn| {
             let this = enrollments::table
@@ -263,7 +265,9 @@ impl<B: Backend> LockedEnrollment for Lock<'_, B, Enrollment> {
             if diesel::update(this).set(&row).execute(conn)? == 0 {
                 return Err(lock_broken("enrollment"));
             }
-            log(conn, std::slice::from_ref(event))
+            log(conn, std::slice::from_ref(event))?;
+            // Last, so the tally row is locked only until the commit.
+            recount(conn, Some(&was), &row)
         })
     }
 }

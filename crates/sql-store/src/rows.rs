@@ -355,6 +355,9 @@ pub(crate) struct EnrollmentRow {
     pub version: i64,
     pub created_at: At,
     pub updated_at: At,
+    pub decided_at: Option<At>,
+    /// `decided_at - created_at`, kept for the report's median to read in order.
+    pub decision_micros: Option<i64>,
 }
 
 impl EnrollmentRow {
@@ -372,6 +375,10 @@ impl EnrollmentRow {
             version: enrollment.version,
             created_at: At(enrollment.created_at),
             updated_at: At(enrollment.updated_at),
+            decided_at: enrollment.decided_at.map(At),
+            decision_micros: enrollment
+                .decided_at
+                .map(|at| at.unix_micros() - enrollment.created_at.unix_micros()),
         })
     }
 
@@ -390,6 +397,7 @@ impl EnrollmentRow {
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            decided_at: self.decided_at.map(|at| at.0),
         })
     }
 }

@@ -136,6 +136,22 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        decided_at -> Nullable<Instant>,
+        decision_micros -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    enrollment_tallies (workspace_id, instance_id, day) {
+        workspace_id -> Text,
+        instance_id -> Text,
+        day -> BigInt,
+        submitted -> BigInt,
+        approved -> BigInt,
+        rejected -> BigInt,
+        unenrolled -> BigInt,
+        ineligible -> BigInt,
+        timed_decisions -> BigInt,
     }
 }
 

@@ -236,7 +236,7 @@ struct PageBounds {
 
 const DEFAULT_LIMIT: u32 = 20;
 
-fn statuses(text: &str) -> Result<Vec<Status>, domain::instance::UnknownStatus> {
+pub(crate) fn statuses(text: &str) -> Result<Vec<Status>, domain::instance::UnknownStatus> {
     text.split(',').map(|s| s.trim().parse()).collect()
 }
 

@@ -27,6 +27,7 @@ mod keys;
 mod migrations;
 mod operations;
 mod reliability;
+mod reports;
 mod schema_parity;
 mod webdriver;
 mod webhooks;

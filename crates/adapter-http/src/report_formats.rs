@@ -1,0 +1,85 @@
+//! The participation report as CSV (RFC 4180) and as an SVG chart, besides JSON.
+
+mod chart;
+
+pub use chart::svg;
+
+use std::fmt::Write as _;
+
+use application::ParticipationReport;
+
+/// The columns, in order.
+const HEADER: [&str; 13] = [
+    "instanceId",
+    "name",
+    "status",
+    "enrollments",
+    "submitted",
+    "ineligible",
+    "approved",
+    "rejected",
+    "unenrolled",
+    "eligibilityRate",
+    "approvalRate",
+    "unenrollmentRate",
+    "medianDecisionSeconds",
+];
+
+/// A field, quoted when it holds a comma, a quote or a line break (quotes doubled).
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A number as JSON writes it; empty for `null`.
+fn number(value: Option<f64>) -> String {
+    value
+        .map(|v| serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string()))
+        .unwrap_or_default()
+}
+
+/// A header row, then a row per instance; lines end in CRLF.
+pub fn csv(report: &ParticipationReport) -> String {
+    let mut out = HEADER.join(",");
+    out.push_str("\r\n");
+    for row in &report.instances {
+        let p = &row.participation;
+        let c = &p.counts;
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            row.id,
+            field(&row.name),
+            row.status.as_str(),
+            c.total(),
+            c.submitted,
+            c.ineligible,
+            c.approved,
+            c.rejected,
+            c.unenrolled,
+            number(c.eligibility_rate()),
+            number(c.approval_rate()),
+            number(c.unenrollment_rate()),
+            number(p.median_decision_seconds),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(field("Solar, \"North\""), "\"Solar, \"\"North\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(number(None), "");
+        assert_eq!(number(Some(0.5)), "0.5");
+        assert_eq!(number(Some(1.0)), "1.0");
+    }
+}

@@ -1,0 +1,394 @@
+//! `GET /reports/participation`: hand-computed figures over three instances, the window,
+//! CSV and SVG, and who sees what.
+
+use domain::{Scope, Timestamp};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, key_with, scoped, spawn_app, spawn_sqlite_app};
+
+const REPORT: &str = "/reports/participation";
+
+async fn instance(app: &TestApp, name: &str) -> String {
+    let body = json!({ "name": name, "eligibilityCriteria": { "regions": ["NY"] } });
+    app.create_instance(&app.a.key, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn enroll(app: &TestApp, instance: &str, region: &str) -> Value {
+    let reply = app
+        .post(
+            &format!("/programInstances/{instance}/enrollments"),
+            &app.a.key,
+            &json!({ "customer": { "name": "Ada", "region": region } }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.body);
+    reply.body
+}
+
+async fn move_to(app: &TestApp, enrollment: &Value, status: &str) -> Value {
+    let reply = app
+        .patch(
+            &format!("/enrollments/{}", enrollment["id"].as_str().unwrap()),
+            &app.a.key,
+            &json!({ "status": status }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    reply.body
+}
+
+fn micros(text: &Value) -> i64 {
+    Timestamp::parse(text.as_str().unwrap())
+        .unwrap()
+        .unix_micros()
+}
+
+/// How long an enrollment took to be decided, in microseconds.
+fn decision(enrollment: &Value) -> i64 {
+    micros(&enrollment["decidedAt"]) - micros(&enrollment["createdAt"])
+}
+
+struct Stage {
+    solar: String,
+    battery: String,
+    empty: String,
+    /// Solar's enrollments, in creation order.
+    solar_enrollments: Vec<Value>,
+    /// Solar's decision times, in microseconds.
+    decisions: Vec<i64>,
+}
+
+/// Solar: 4 eligible and 1 ineligible; 2 approved (1 later unenrolled), 1 rejected, 1 left
+/// submitted. Battery: 2 eligible, 2 ineligible, none decided. Empty: nothing.
+async fn stage(app: &TestApp) -> Stage {
+    let solar = instance(app, "Solar, \"North\"").await;
+    let battery = instance(app, "Battery").await;
+    let empty = instance(app, "Empty").await;
+    let mut solar_enrollments = Vec::new();
+    for region in ["NY", "NY", "NY", "NY", "CA"] {
+        solar_enrollments.push(enroll(app, &solar, region).await);
+    }
+    for region in ["NY", "CA", "NY", "CA"] {
+        enroll(app, &battery, region).await;
+    }
+    let approved = move_to(app, &solar_enrollments[0], "approved").await;
+    let kept = move_to(app, &solar_enrollments[1], "approved").await;
+    let rejected = move_to(app, &solar_enrollments[2], "rejected").await;
+    let unenrolled = move_to(app, &approved, "unenrolled").await;
+    assert_eq!(unenrolled["decidedAt"], approved["decidedAt"]);
+    let decisions = vec![decision(&approved), decision(&kept), decision(&rejected)];
+    Stage {
+        solar,
+        battery,
+        empty,
+        solar_enrollments,
+        decisions,
+    }
+}
+
+fn sorted_median_seconds(mut values: Vec<i64>) -> f64 {
+    values.sort_unstable();
+    let n = values.len();
+    let micros = if n % 2 == 1 {
+        values[n / 2] as f64
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) as f64 / 2.0
+    };
+    micros / 1_000_000.0
+}
+
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}
+
+async fn figures_match_hand_computed(app: TestApp) {
+    let s = stage(&app).await;
+    let reply = app.get(REPORT, &app.a.key).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    let rows = reply.body["data"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Battery", "Empty", "Solar, \"North\""], "by name");
+    let median = sorted_median_seconds(s.decisions.clone());
+    let day = today();
+    let solar = &rows[2];
+    assert_eq!(solar["instanceId"], s.solar.as_str());
+    assert_eq!(solar["status"], "active");
+    assert_eq!(
+        solar,
+        &json!({
+            "instanceId": s.solar, "name": "Solar, \"North\"", "status": "active",
+            "enrollments": 5, "submitted": 1, "approved": 1, "rejected": 1, "unenrolled": 1,
+            "ineligible": 1,
+            "eligibilityRate": 0.8,            // 4 of 5 eligible
+            "approvalRate": 2.0 / 3.0,         // approved or unenrolled: 2 of 3 decided
+            "unenrollmentRate": 0.5,           // 1 of the 2 ever approved
+            "medianDecisionSeconds": median,   // the middle of three decisions
+            "daily": [{ "date": day, "enrollments": 5 }],
+        })
+    );
+    assert_eq!(
+        rows[0],
+        json!({
+            "instanceId": s.battery, "name": "Battery", "status": "active",
+            "enrollments": 4, "submitted": 2, "approved": 0, "rejected": 0, "unenrolled": 0,
+            "ineligible": 2, "eligibilityRate": 0.5, "approvalRate": null,
+            "unenrollmentRate": null, "medianDecisionSeconds": null,
+            "daily": [{ "date": day, "enrollments": 4 }],
+        })
+    );
+    assert_eq!(
+        rows[1],
+        json!({
+            "instanceId": s.empty, "name": "Empty", "status": "active",
+            "enrollments": 0, "submitted": 0, "approved": 0, "rejected": 0, "unenrolled": 0,
+            "ineligible": 0, "eligibilityRate": null, "approvalRate": null,
+            "unenrollmentRate": null, "medianDecisionSeconds": null, "daily": [],
+        })
+    );
+    assert_eq!(
+        reply.body["totals"],
+        json!({
+            "enrollments": 9, "submitted": 3, "approved": 1, "rejected": 1, "unenrolled": 1,
+            "ineligible": 3, "eligibilityRate": 6.0 / 9.0, "approvalRate": 2.0 / 3.0,
+            "unenrollmentRate": 0.5, "medianDecisionSeconds": median,
+            "daily": [{ "date": day, "enrollments": 9 }],
+        })
+    );
+
+    // Windows: whole days (the tallies) and instants inside a day (the enrollments).
+    let count_of = |body: &Value, i: usize| body["data"][i]["enrollments"].as_u64().unwrap();
+    let whole_day = app
+        .get(&format!("{REPORT}?from={day}&to={day}"), &app.a.key)
+        .await;
+    assert_eq!(whole_day.body["totals"], reply.body["totals"]);
+    let before = app
+        .get(&format!("{REPORT}?to=2020-01-01"), &app.a.key)
+        .await;
+    assert_eq!(
+        before.body["data"].as_array().unwrap().len(),
+        3,
+        "no instance is left out"
+    );
+    assert_eq!(before.body["totals"]["enrollments"], 0);
+    assert_eq!(before.body["totals"]["medianDecisionSeconds"], Value::Null);
+
+    // From the third of Solar's enrollments: the third (rejected), the fourth (submitted)
+    // and the fifth (ineligible), with Battery's four after them.
+    let third = s.solar_enrollments[2]["createdAt"].as_str().unwrap();
+    let from_third = app
+        .get(&format!("{REPORT}?from={}", encode(third)), &app.a.key)
+        .await;
+    assert_eq!(from_third.status.as_u16(), 200, "{}", from_third.body);
+    let solar = &from_third.body["data"][2];
+    assert_eq!(
+        (
+            &solar["enrollments"],
+            &solar["rejected"],
+            &solar["submitted"],
+            &solar["ineligible"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(solar["approvalRate"], 0.0);
+    assert_eq!(solar["medianDecisionSeconds"], s.decisions[2] as f64 / 1e6);
+    assert_eq!(count_of(&from_third.body, 0), 4);
+    // To the second, inclusive: the two approved.
+    let second = s.solar_enrollments[1]["createdAt"].as_str().unwrap();
+    let to_second = app
+        .get(&format!("{REPORT}?to={}", encode(second)), &app.a.key)
+        .await;
+    let solar = &to_second.body["data"][2];
+    assert_eq!(
+        (count_of(&to_second.body, 2), &solar["approvalRate"]),
+        (2, &json!(1.0))
+    );
+    assert_eq!(solar["unenrollmentRate"], 0.5);
+    assert_eq!(
+        solar["medianDecisionSeconds"],
+        sorted_median_seconds(s.decisions[..2].to_vec())
+    );
+    assert_eq!(count_of(&to_second.body, 0), 0);
+    let backwards = app
+        .get(
+            &format!("{REPORT}?from={}&to={}", encode(third), encode(second)),
+            &app.a.key,
+        )
+        .await;
+    assert_eq!(backwards.status.as_u16(), 200);
+    assert_eq!(
+        backwards.body["totals"]["enrollments"], 0,
+        "{}",
+        backwards.body
+    );
+
+    // Filters.
+    let archived = app
+        .get(&format!("{REPORT}?status=archived"), &app.a.key)
+        .await;
+    assert_eq!(archived.body["data"], json!([]));
+    assert_eq!(archived.body["totals"]["enrollments"], 0);
+    let other_program = app
+        .get(&format!("{REPORT}?programId=prog_other"), &app.a.key)
+        .await;
+    assert_eq!(other_program.body["data"], json!([]));
+}
+
+/// Percent-encodes the `+` and `:` of a timestamp for a query string.
+fn encode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
+}
+
+#[actix_web::test]
+async fn figures_match_hand_computed_on_postgres() {
+    figures_match_hand_computed(spawn_app().await).await;
+}
+
+#[actix_web::test]
+async fn figures_match_hand_computed_on_sqlite() {
+    figures_match_hand_computed(spawn_sqlite_app().await).await;
+}
+
+#[actix_web::test]
+async fn csv_has_a_header_and_quotes_what_it_must() {
+    let app = spawn_app().await;
+    let s = stage(&app).await;
+    let reply = app
+        .send(
+            "GET",
+            REPORT,
+            Some(&app.a.key),
+            None,
+            &[("Accept", "text/csv")],
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    assert!(
+        reply.content_type().starts_with("text/csv"),
+        "{}",
+        reply.content_type()
+    );
+    let body = reply.body.as_str().unwrap();
+    let lines: Vec<&str> = body.split_terminator("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "instanceId,name,status,enrollments,submitted,ineligible,approved,rejected,unenrolled,eligibilityRate,approvalRate,unenrollmentRate,medianDecisionSeconds"
+    );
+    assert_eq!(lines.len(), 4, "a header and three rows: {body}");
+    assert_eq!(
+        lines[2],
+        format!("{},Empty,active,0,0,0,0,0,0,,,,", s.empty),
+        "nulls are empty cells"
+    );
+    let median = sorted_median_seconds(s.decisions);
+    assert_eq!(
+        lines[3],
+        format!(
+            "{},\"Solar, \"\"North\"\"\",active,5,1,1,1,1,1,0.8,{},0.5,{}",
+            s.solar,
+            serde_json::to_string(&json!(2.0 / 3.0)).unwrap(),
+            serde_json::to_string(&json!(median)).unwrap()
+        )
+    );
+    assert!(body.ends_with("\r\n"));
+}
+
+#[actix_web::test]
+async fn svg_draws_every_instance() {
+    let app = spawn_app().await;
+    stage(&app).await;
+    let reply = app
+        .send(
+            "GET",
+            REPORT,
+            Some(&app.a.key),
+            None,
+            &[("Accept", "image/svg+xml, application/json;q=0.5")],
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    assert!(reply.content_type().starts_with("image/svg+xml"));
+    assert_eq!(reply.header("vary").as_deref(), Some("Accept"));
+    let svg = reply.body.as_str().unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\""));
+    for label in [
+        "Solar, &quot;North&quot;",
+        "Battery",
+        "Empty",
+        "Eligible",
+        "Approved",
+    ] {
+        assert!(
+            svg.contains(&format!(">{label}</text>")),
+            "{label} in {svg}"
+        );
+    }
+    // Three bars per instance.
+    assert_eq!(svg.matches("rx=\"2\"").count(), 9);
+    assert!(svg.ends_with("</svg>"));
+}
+
+#[actix_web::test]
+async fn each_key_sees_its_own_instances_only() {
+    let app = spawn_app().await;
+    let s = stage(&app).await;
+    let other = app.get(REPORT, &app.b.key).await;
+    assert_eq!(other.status.as_u16(), 200);
+    assert_eq!(other.body["data"], json!([]));
+    assert_eq!(other.body["totals"]["enrollments"], 0);
+
+    let restricted = key_with(
+        &app.app,
+        &app.a.id,
+        scoped(&[Scope::EnrollmentsRead], Some(&[s.battery.as_str()])),
+    );
+    let only = app.get(REPORT, &restricted).await;
+    assert_eq!(only.status.as_u16(), 200, "{}", only.body);
+    let ids: Vec<&str> = only.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["instanceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [s.battery.as_str()]);
+    assert_eq!(only.body["totals"]["enrollments"], 4);
+    assert_eq!(only.body["totals"]["medianDecisionSeconds"], Value::Null);
+
+    let no_scope = key_with(
+        &app.app,
+        &app.a.id,
+        scoped(&[Scope::ProgramInstancesRead], None),
+    );
+    app.get(REPORT, &no_scope)
+        .await
+        .problem(403, "missing_scope");
+}
+
+#[actix_web::test]
+async fn filters_are_checked_like_every_list() {
+    let app = spawn_app().await;
+    for (query, pointer) in [
+        ("bogus=1", "bogus"),
+        ("from=yesterday", "from"),
+        ("to=2026-02-30", "to"),
+        ("status=live", "status"),
+        ("programId=%00", "programId"),
+        ("from=2026-01-01&from=2026-02-01", "from"),
+    ] {
+        let reply = app.get(&format!("{REPORT}?{query}"), &app.a.key).await;
+        reply.problem(422, "invalid_query");
+        assert!(
+            reply.violations().iter().any(|(p, _)| p == pointer),
+            "{query}: {:?}",
+            reply.violations()
+        );
+    }
+}
