@@ -8,6 +8,7 @@ use application::{
 };
 use domain::eligibility::{CriterionResult, Evaluation};
 use domain::enrollment::{Customer, Device};
+use domain::participation::Day;
 use domain::webhook::endpoint::{Delivery, WebhookEndpoint};
 use domain::{
     ApiKey, ApiKeyId, DeliveryId, Enrollment, EnrollmentId, EnrollmentStatus, EventId, EventType,
@@ -628,7 +629,7 @@ pub fn eligibility(evaluation: &Evaluation, accepting_enrollments: bool) -> Elig
 pub struct DailyView {
     /// The UTC day, `YYYY-MM-DD`.
     #[schema(value_type = String, format = Date)]
-    date: String,
+    date: Day,
     enrollments: u64,
 }
 
@@ -702,10 +703,7 @@ pub fn figures(participation: &Participation) -> FiguresView {
         daily: participation
             .daily
             .iter()
-            .map(|(day, enrollments)| DailyView {
-                date: day.to_string(),
-                enrollments: *enrollments,
-            })
+            .map(|&(date, enrollments)| DailyView { date, enrollments })
             .collect(),
     }
 }

@@ -65,25 +65,18 @@ impl Application {
             .instances
             .into_iter()
             .map(|instance| {
-                let mut counts = FunnelCounts::default();
-                let daily = instance
-                    .daily
-                    .iter()
-                    .map(|&(day, on_day)| {
-                        counts += on_day;
-                        *total_daily.entry(day).or_default() += on_day.total();
-                        (day, on_day.total())
-                    })
-                    .collect();
-                totals.counts += counts;
+                for &(day, enrollments) in &instance.daily {
+                    *total_daily.entry(day).or_default() += enrollments;
+                }
+                totals.counts += instance.counts;
                 InstanceRow {
                     id: instance.id,
                     name: instance.name,
                     status: instance.status,
                     participation: Participation {
-                        counts,
+                        counts: instance.counts,
                         median_decision_seconds: median_seconds(&instance.decision_middle),
-                        daily,
+                        daily: instance.daily,
                     },
                 }
             })

@@ -23,7 +23,9 @@ use crate::{
     StoreError, StoredResponse, WebhookStore, WorkspaceDirectory,
 };
 
+mod reports;
 mod webhooks;
+pub use reports::*;
 pub use webhooks::*;
 
 /// Everything a storage adapter implements.
@@ -89,6 +91,7 @@ macro_rules! storage_contract_tests {
             webhook_endpoints_round_trip_within_their_limit,
             events_are_dispatched_once_and_claimed_once,
             attempts_are_recorded_and_failing_endpoints_disabled,
+            participation_matches_a_recount,
         ]);
     };
     (@cases $fresh:path, [$($case:ident),* $(,)?]) => {

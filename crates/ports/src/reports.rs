@@ -18,9 +18,11 @@ pub struct InstanceParticipation {
     pub id: InstanceId,
     pub name: String,
     pub status: Status,
-    /// The enrollments created on each day, by their current status: days with
-    /// enrollments only, in ascending order.
-    pub daily: Vec<(Day, FunnelCounts)>,
+    /// Its enrollments in the window, by their current status.
+    pub counts: FunnelCounts,
+    /// How many of them were created on each UTC day: days with enrollments only, in
+    /// ascending order.
+    pub daily: Vec<(Day, u64)>,
     /// The middle one (odd count) or two (even count) of the times its recorded
     /// decisions took, in microseconds: all a median needs.
     pub decision_middle: Vec<i64>,

@@ -8,7 +8,6 @@
 //! the decision-time index (`OFFSET` inside a `LATERAL` join, reading half the decisions at
 //! most); SQLite has no `LATERAL` and ranks them with window functions.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use diesel::QueryableByName;
@@ -78,8 +77,8 @@ impl Statement {
     }
 }
 
-/// A row of the statement: one of an instance (`i`), an instance's day (`d`), an
-/// instance's middle decision times (`m`) or the workspace's (`t`).
+/// A row of the statement: an instance in scope (`i`) with its figures, or the figures
+/// across all of them (`t`, only the middle decision times).
 #[derive(Debug, QueryableByName)]
 struct ReportRow {
     #[diesel(sql_type = Text)]
@@ -90,8 +89,9 @@ struct ReportRow {
     name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     status: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    day: Option<i64>,
+    /// The name folded for ordering.
+    #[diesel(sql_type = Nullable<Text>)]
+    sort_name: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     submitted: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -102,36 +102,46 @@ struct ReportRow {
     unenrolled: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     ineligible: Option<i64>,
+    /// `day:enrollments` pairs, comma-separated, in no particular order.
+    #[diesel(sql_type = Nullable<Text>)]
+    daily: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     low: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     high: Option<i64>,
-    /// An instance's name folded for ordering.
-    #[diesel(sql_type = Nullable<Text>)]
-    sort_name: Option<String>,
 }
 
-const COUNTS: &str = "submitted, approved, rejected, unenrolled, ineligible";
-const NO_COUNTS: &str = "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
-     CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)";
-const NAMED_NO_COUNTS: &str = "CAST(NULL AS BIGINT) AS submitted, CAST(NULL AS BIGINT) AS approved, \
-     CAST(NULL AS BIGINT) AS rejected, CAST(NULL AS BIGINT) AS unenrolled, \
-     CAST(NULL AS BIGINT) AS ineligible";
-const NO_TEXT: &str = "CAST(NULL AS TEXT)";
-const NO_NUMBER: &str = "CAST(NULL AS BIGINT)";
-
-/// How the middle decision times are found.
+/// What differs between the engines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Median {
-    SkipAlongIndex,
-    RankInWindow,
+enum Engine {
+    Postgres,
+    Sqlite,
 }
+
+impl Engine {
+    fn sigil(self) -> &'static str {
+        match self {
+            Engine::Postgres => "$",
+            Engine::Sqlite => "?",
+        }
+    }
+
+    fn concatenated(self, text: &str) -> String {
+        match self {
+            Engine::Postgres => format!("string_agg({text}, ',')"),
+            Engine::Sqlite => format!("group_concat({text}, ',')"),
+        }
+    }
+}
+
+/// The middle one or two of `n` values: the places a median reads, counted from 1.
+const MIDDLE_PLACES: &str = "place IN ((n + 1) / 2, (n + 2) / 2)";
 
 fn statement(
     workspace: &WorkspaceId,
     scope: &ReportScope,
     window: &Window,
-    median: Median,
+    engine: Engine,
 ) -> Statement {
     let mut sql = Statement::default();
     let ws = sql.bind(Value::Text(workspace.to_string()));
@@ -172,6 +182,15 @@ fn statement(
             only.iter().map(InstanceId::to_string).collect(),
         );
     }
+    // Every instance of the workspace needs no semi-join with the scope.
+    let every_instance = scope_filter.is_empty();
+    let in_scope = |alias: &str| {
+        if every_instance {
+            String::new()
+        } else {
+            format!(" AND {alias}.instance_id IN (SELECT id FROM scope)")
+        }
+    };
     sql.push(&format!(
         "WITH scope AS (SELECT id, name, name_folded, status FROM program_instances \
          WHERE workspace_id = {ws}{scope_filter}), "
@@ -189,9 +208,10 @@ fn statement(
         let _ = write!(day_filter, " AND t.day < {end}");
     }
     sql.push(&format!(
-        "counted AS (SELECT t.instance_id, t.day, {COUNTS}, t.timed_decisions \
-         FROM enrollment_tallies t JOIN scope ON scope.id = t.instance_id \
-         WHERE t.workspace_id = {ws}{day_filter}"
+        "counted AS (SELECT t.instance_id, t.day, t.submitted, t.approved, t.rejected, \
+           t.unenrolled, t.ineligible, t.timed_decisions \
+         FROM enrollment_tallies t WHERE t.workspace_id = {ws}{day_filter}{}",
+        in_scope("t")
     ));
     for edge in &parts.edges {
         let day = sql.bind(Value::Number(edge.day().0));
@@ -201,82 +221,125 @@ fn statement(
             |status: &str| format!("SUM(CASE WHEN e.status = '{status}' THEN 1 ELSE 0 END)");
         sql.push(&format!(
             " UNION ALL SELECT e.instance_id, CAST({day} AS BIGINT), {}, {}, {}, {}, {}, \
-             SUM(CASE WHEN e.decision_micros IS NULL THEN 0 ELSE 1 END) \
-             FROM enrollments e JOIN scope ON scope.id = e.instance_id \
-             WHERE e.workspace_id = {ws} AND e.created_at >= {from} AND e.created_at < {until} \
+               SUM(CASE WHEN e.decision_micros IS NULL THEN 0 ELSE 1 END) \
+             FROM enrollments e \
+             WHERE e.workspace_id = {ws} AND e.created_at >= {from} AND e.created_at < {until}{} \
              GROUP BY e.instance_id",
             count("submitted"),
             count("approved"),
             count("rejected"),
             count("unenrolled"),
             count("ineligible"),
+            in_scope("e"),
         ));
     }
-    sql.push("), ");
-
-    // The decisions with a recorded time, in the window.
-    let mut decided_in_window = String::new();
-    if let Some(from) = window.from {
-        let from = sql.bind(Value::Instant(At(from)));
-        let _ = write!(decided_in_window, " AND e.created_at >= {from}");
-    }
-    if let Some(until) = window.until {
-        let until = sql.bind(Value::Instant(At(until)));
-        let _ = write!(decided_in_window, " AND e.created_at < {until}");
-    }
-    let decided =
-        format!("e.workspace_id = {ws} AND e.decision_micros IS NOT NULL{decided_in_window}");
-    let every_instance =
-        scope.program_id.is_none() && scope.statuses.is_none() && scope.only_instances.is_none();
-    let in_scope = if every_instance {
-        String::new()
-    } else {
-        " AND e.instance_id IN (SELECT id FROM scope)".to_owned()
-    };
-
+    let daily = engine.concatenated(
+        "CAST(day AS TEXT) || ':' || \
+         CAST(submitted + approved + rejected + unenrolled + ineligible AS TEXT)",
+    );
     sql.push(&format!(
-        "timed AS (SELECT instance_id, CAST(SUM(timed_decisions) AS BIGINT) AS n \
-         FROM counted GROUP BY instance_id) \
-         SELECT 'i' AS kind, id AS instance_id, name, status, {NO_NUMBER} AS day, \
-           {NAMED_NO_COUNTS}, {NO_NUMBER} AS low, {NO_NUMBER} AS high, name_folded AS sort_name \
-         FROM scope \
-         UNION ALL SELECT 'd', instance_id, {NO_TEXT}, {NO_TEXT}, day, {COUNTS}, \
-           {NO_NUMBER}, {NO_NUMBER}, {NO_TEXT} FROM counted "
+        "), per_instance AS (SELECT instance_id, CAST(SUM(submitted) AS BIGINT) AS submitted, \
+           CAST(SUM(approved) AS BIGINT) AS approved, CAST(SUM(rejected) AS BIGINT) AS rejected, \
+           CAST(SUM(unenrolled) AS BIGINT) AS unenrolled, \
+           CAST(SUM(ineligible) AS BIGINT) AS ineligible, \
+           CAST(SUM(timed_decisions) AS BIGINT) AS timed, {daily} AS daily \
+         FROM counted GROUP BY instance_id), "
     ));
-    match median {
-        Median::SkipAlongIndex => sql.push(&format!(
-            "UNION ALL SELECT 'm', timed.instance_id, {NO_TEXT}, {NO_TEXT}, {NO_NUMBER}, {NO_COUNTS}, \
-               middle.low, middle.high, {NO_TEXT} \
-             FROM timed CROSS JOIN LATERAL (SELECT MIN(d) AS low, MAX(d) AS high FROM \
-               (SELECT e.decision_micros AS d FROM enrollments e \
-                WHERE {decided} AND e.instance_id = timed.instance_id \
-                ORDER BY e.decision_micros LIMIT 2 - timed.n % 2 OFFSET (timed.n - 1) / 2) r) middle \
-             WHERE timed.n > 0 \
-             UNION ALL SELECT 't', {NO_TEXT}, {NO_TEXT}, {NO_TEXT}, {NO_NUMBER}, {NO_COUNTS}, \
-               middle.low, middle.high, {NO_TEXT} \
-             FROM (SELECT CAST(SUM(n) AS BIGINT) AS n FROM timed) total \
-             CROSS JOIN LATERAL (SELECT MIN(d) AS low, MAX(d) AS high FROM \
-               (SELECT e.decision_micros AS d FROM enrollments e WHERE {decided}{in_scope} \
-                ORDER BY e.decision_micros LIMIT 2 - total.n % 2 OFFSET (total.n - 1) / 2) r) middle \
-             WHERE total.n > 0"
-        )),
-        Median::RankInWindow => sql.push(&format!(
-            "UNION ALL SELECT 'm', instance_id, {NO_TEXT}, {NO_TEXT}, {NO_NUMBER}, {NO_COUNTS}, \
-               MIN(d), MAX(d), {NO_TEXT} \
-             FROM (SELECT e.instance_id, e.decision_micros AS d, \
-                 ROW_NUMBER() OVER (PARTITION BY e.instance_id ORDER BY e.decision_micros) AS rank, \
-                 COUNT(*) OVER (PARTITION BY e.instance_id) AS n \
-               FROM enrollments e WHERE {decided}{in_scope}) ranked \
-             WHERE rank IN ((n + 1) / 2, (n + 2) / 2) GROUP BY instance_id \
-             UNION ALL SELECT 't', {NO_TEXT}, {NO_TEXT}, {NO_TEXT}, {NO_NUMBER}, {NO_COUNTS}, \
-               MIN(d), MAX(d), {NO_TEXT} \
-             FROM (SELECT e.decision_micros AS d, \
-                 ROW_NUMBER() OVER (ORDER BY e.decision_micros) AS rank, COUNT(*) OVER () AS n \
-               FROM enrollments e WHERE {decided}{in_scope}) ranked \
-             WHERE rank IN ((n + 1) / 2, (n + 2) / 2) HAVING COUNT(*) > 0"
-        )),
+
+    // The middle decision times, per instance (`medians`) and across them (`total_median`).
+    if engine == Engine::Postgres && window.from.is_none() && window.until.is_none() {
+        sql.push(&skip_to_the_middle(&ws, &in_scope("h"), &in_scope("e")));
+    } else {
+        let mut in_window = String::new();
+        if let Some(from) = window.from {
+            let from = sql.bind(Value::Instant(At(from)));
+            let _ = write!(in_window, " AND e.created_at >= {from}");
+        }
+        if let Some(until) = window.until {
+            let until = sql.bind(Value::Instant(At(until)));
+            let _ = write!(in_window, " AND e.created_at < {until}");
+        }
+        sql.push(&rank_to_the_middle(
+            &ws,
+            &format!("{in_window}{}", in_scope("e")),
+        ));
     }
+
+    sql.push(
+        "SELECT 'i' AS kind, scope.id AS instance_id, scope.name AS name, \
+           scope.status AS status, scope.name_folded AS sort_name, p.submitted AS submitted, \
+           p.approved AS approved, p.rejected AS rejected, p.unenrolled AS unenrolled, \
+           p.ineligible AS ineligible, p.daily AS daily, medians.low AS low, \
+           medians.high AS high \
+         FROM scope LEFT JOIN per_instance p ON p.instance_id = scope.id \
+           LEFT JOIN medians ON medians.instance_id = scope.id \
+         UNION ALL SELECT 't', CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+           CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+           CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+           CAST(NULL AS TEXT), low, high FROM total_median",
+    );
     sql
+}
+
+/// The middle times of every decision, found through the histogram: the bucket that holds
+/// the middle (a running sum over the instance's buckets, stopped there), then a skip along
+/// the decision index from that bucket's start, reading that bucket's times only.
+/// PostgreSQL (`LATERAL`); all time, no window.
+fn skip_to_the_middle(ws: &str, histogram_in_scope: &str, decisions_in_scope: &str) -> String {
+    let middle_from = |start: &str| {
+        format!(
+            "(SELECT MIN(d) AS low, MAX(d) AS high FROM (SELECT e.decision_micros AS d \
+               FROM enrollments e WHERE e.workspace_id = {ws} \
+               AND e.decision_micros IS NOT NULL AND e.decision_bucket >= {start}.bucket \
+               @condition ORDER BY e.decision_bucket, e.decision_micros \
+               OFFSET {start}.skip LIMIT 2 - {start}.n % 2) r) middle"
+        )
+    };
+    let per_instance =
+        middle_from("starts").replace("@condition", "AND e.instance_id = starts.instance_id");
+    let across = middle_from("total_start").replace("@condition", decisions_in_scope);
+    format!(
+        "starts AS (SELECT p.instance_id, first.bucket, first.skip, p.timed AS n \
+           FROM per_instance p CROSS JOIN LATERAL (SELECT c.bucket, \
+             (p.timed - 1) / 2 - (c.through - c.decisions) AS skip \
+             FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
+               ROWS UNBOUNDED PRECEDING) AS through \
+               FROM decision_histogram h \
+               WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
+               ORDER BY h.bucket) c \
+             WHERE c.through > (p.timed - 1) / 2 LIMIT 1) first \
+           WHERE p.timed > 0), \
+         medians AS (SELECT starts.instance_id, middle.low, middle.high \
+           FROM starts CROSS JOIN LATERAL {per_instance}), \
+         total_hist AS (SELECT h.bucket, CAST(SUM(h.decisions) AS BIGINT) AS decisions \
+           FROM decision_histogram h WHERE h.workspace_id = {ws}{histogram_in_scope} \
+           GROUP BY h.bucket), \
+         total_cum AS (SELECT bucket, decisions, \
+           CAST(SUM(decisions) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS BIGINT) AS through, \
+           CAST(SUM(decisions) OVER () AS BIGINT) AS n FROM total_hist), \
+         total_start AS (SELECT bucket, (n - 1) / 2 - (through - decisions) AS skip, n \
+           FROM total_cum WHERE through > (n - 1) / 2 ORDER BY bucket LIMIT 1), \
+         total_median AS (SELECT middle.low, middle.high \
+           FROM total_start CROSS JOIN LATERAL {across}) "
+    )
+}
+
+/// The middle times of the decisions in a window (`in_window` also narrows to the scope),
+/// ranked: costs what the window holds. Both engines.
+fn rank_to_the_middle(ws: &str, in_window: &str) -> String {
+    format!(
+        "ranked AS (SELECT e.instance_id, e.decision_micros AS d, \
+           ROW_NUMBER() OVER (PARTITION BY e.instance_id ORDER BY e.decision_micros) AS place, \
+           COUNT(*) OVER (PARTITION BY e.instance_id) AS n \
+         FROM enrollments e \
+         WHERE e.workspace_id = {ws} AND e.decision_micros IS NOT NULL{in_window}), \
+         medians AS (SELECT instance_id, MIN(d) AS low, MAX(d) AS high FROM ranked \
+           WHERE {MIDDLE_PLACES} GROUP BY instance_id), \
+         total_ranked AS (SELECT d, ROW_NUMBER() OVER (ORDER BY d) AS place, \
+           COUNT(*) OVER () AS n FROM ranked), \
+         total_median AS (SELECT MIN(d) AS low, MAX(d) AS high FROM total_ranked \
+           WHERE {MIDDLE_PLACES} HAVING COUNT(*) > 0) "
+    )
 }
 
 fn count(what: &str, value: Option<i64>) -> Result<u64, StoreError> {
@@ -291,63 +354,54 @@ fn middle(row: &ReportRow) -> Vec<i64> {
     }
 }
 
+/// `day:enrollments` pairs, in ascending order of day.
+fn daily(what: &str, text: Option<&str>) -> Result<Vec<(Day, u64)>, StoreError> {
+    let mut days = text
+        .unwrap_or_default()
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (day, enrollments) = pair
+                .split_once(':')
+                .ok_or_else(|| corrupt(what, format!("day {pair}")))?;
+            let day = day.parse().map_err(|e| corrupt(what, e))?;
+            let enrollments = enrollments.parse().map_err(|e| corrupt(what, e))?;
+            Ok((Day(day), enrollments))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    days.sort_unstable();
+    Ok(days)
+}
+
 fn assemble(mut rows: Vec<ReportRow>) -> Result<ParticipationCounts, StoreError> {
     let what = "participation report";
-    // Instances first, by name; then the days in order.
-    rows.sort_by(|a, b| {
-        (a.kind != "i", &a.sort_name, &a.instance_id, a.day).cmp(&(
-            b.kind != "i",
-            &b.sort_name,
-            &b.instance_id,
-            b.day,
-        ))
-    });
+    rows.sort_by(|a, b| (&a.sort_name, &a.instance_id).cmp(&(&b.sort_name, &b.instance_id)));
     let mut report = ParticipationCounts::default();
-    let mut index = BTreeMap::new();
     for row in rows {
-        let instance = || -> Result<InstanceId, StoreError> {
-            let id = row.instance_id.as_deref().unwrap_or_default();
-            InstanceId::parse(id).map_err(|e| corrupt(what, e))
-        };
-        match row.kind.as_str() {
-            "i" => {
-                let id = instance()?;
-                index.insert(id.clone(), report.instances.len());
-                report.instances.push(InstanceParticipation {
-                    id,
-                    name: row.name.clone().unwrap_or_default(),
-                    status: row
-                        .status
-                        .as_deref()
-                        .unwrap_or_default()
-                        .parse()
-                        .map_err(|e| corrupt(what, e))?,
-                    daily: Vec::new(),
-                    decision_middle: Vec::new(),
-                });
-            }
-            "d" | "m" => {
-                let id = instance()?;
-                let Some(&at) = index.get(&id) else {
-                    return Err(corrupt(what, format!("counts of {id}, not in scope")));
-                };
-                let entry = &mut report.instances[at];
-                if row.kind == "m" {
-                    entry.decision_middle = middle(&row);
-                } else {
-                    let counts = FunnelCounts {
-                        submitted: count(what, row.submitted)?,
-                        approved: count(what, row.approved)?,
-                        rejected: count(what, row.rejected)?,
-                        unenrolled: count(what, row.unenrolled)?,
-                        ineligible: count(what, row.ineligible)?,
-                    };
-                    entry.daily.push((Day(row.day.unwrap_or_default()), counts));
-                }
-            }
-            "t" => report.decision_middle = middle(&row),
-            other => return Err(corrupt(what, format!("row kind {other}"))),
+        if row.kind == "t" {
+            report.decision_middle = middle(&row);
+            continue;
         }
+        report.instances.push(InstanceParticipation {
+            id: InstanceId::parse(row.instance_id.as_deref().unwrap_or_default())
+                .map_err(|e| corrupt(what, e))?,
+            name: row.name.clone().unwrap_or_default(),
+            status: row
+                .status
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| corrupt(what, e))?,
+            counts: FunnelCounts {
+                submitted: count(what, row.submitted)?,
+                approved: count(what, row.approved)?,
+                rejected: count(what, row.rejected)?,
+                unenrolled: count(what, row.unenrolled)?,
+                ineligible: count(what, row.ineligible)?,
+            },
+            daily: daily(what, row.daily.as_deref())?,
+            decision_middle: middle(&row),
+        });
     }
     Ok(report)
 }
@@ -361,13 +415,15 @@ impl<B: Backend> ReportStore for SqlStore<B> {
     ) -> Result<ParticipationCounts, StoreError> {
         let rows = self.read(|conn| match conn {
             AnyConnection::Postgres(pg) => {
-                statement(workspace, scope, window, Median::SkipAlongIndex)
-                    .boxed::<Pg>("$")
+                let engine = Engine::Postgres;
+                statement(workspace, scope, window, engine)
+                    .boxed::<Pg>(engine.sigil())
                     .load::<ReportRow>(pg)
             }
             AnyConnection::Sqlite(lite) => {
-                statement(workspace, scope, window, Median::RankInWindow)
-                    .boxed::<Sqlite>("?")
+                let engine = Engine::Sqlite;
+                statement(workspace, scope, window, engine)
+                    .boxed::<Sqlite>(engine.sigil())
                     .load::<ReportRow>(lite)
             }
         })?;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use diesel::prelude::*;
 use domain::eligibility::Evaluation;
 use domain::enrollment::{Customer, Device};
+use domain::participation::decision_bucket;
 use domain::{
     ApiKey, ApiKeyId, CustomTerms, Description, Enrollment, EnrollmentId, Grant, InstanceId,
     InstanceParts, LogoUrl, Name, Program, ProgramId, ProgramInstance, Schedule, Scope, Slug,
@@ -358,10 +359,15 @@ pub(crate) struct EnrollmentRow {
     pub decided_at: Option<At>,
     /// `decided_at - created_at`, kept for the report's median to read in order.
     pub decision_micros: Option<i64>,
+    /// `decision_bucket(decision_micros)`, the histogram's bucket.
+    pub decision_bucket: Option<i64>,
 }
 
 impl EnrollmentRow {
     pub(crate) fn from_domain(enrollment: &Enrollment) -> Result<Self, StoreError> {
+        let decision_micros = enrollment
+            .decided_at
+            .map(|at| at.unix_micros() - enrollment.created_at.unix_micros());
         Ok(Self {
             workspace_id: enrollment.workspace_id.to_string(),
             id: enrollment.id.to_string(),
@@ -376,9 +382,8 @@ impl EnrollmentRow {
             created_at: At(enrollment.created_at),
             updated_at: At(enrollment.updated_at),
             decided_at: enrollment.decided_at.map(At),
-            decision_micros: enrollment
-                .decided_at
-                .map(|at| at.unix_micros() - enrollment.created_at.unix_micros()),
+            decision_micros,
+            decision_bucket: decision_micros.map(decision_bucket),
         })
     }
 

@@ -138,6 +138,7 @@ diesel::table! {
         updated_at -> Instant,
         decided_at -> Nullable<Instant>,
         decision_micros -> Nullable<BigInt>,
+        decision_bucket -> Nullable<BigInt>,
     }
 }
 
@@ -152,6 +153,15 @@ diesel::table! {
         unenrolled -> BigInt,
         ineligible -> BigInt,
         timed_decisions -> BigInt,
+    }
+}
+
+diesel::table! {
+    decision_histogram (workspace_id, instance_id, bucket) {
+        workspace_id -> Text,
+        instance_id -> Text,
+        bucket -> BigInt,
+        decisions -> BigInt,
     }
 }
 

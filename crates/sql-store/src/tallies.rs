@@ -1,6 +1,6 @@
-//! The per-day enrollment counts the participation report adds up, kept by every write of
-//! an enrollment in the same transaction: a report reads a row per instance and day
-//! instead of every enrollment.
+//! What the participation report adds up instead of counting enrollments, kept by every
+//! write of an enrollment in its own transaction: per-day counts by status, and the
+//! histogram of decision times.
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -8,6 +8,7 @@ use domain::participation::Day;
 
 use crate::connection::{AnyConnection, TxError};
 use crate::rows::EnrollmentRow;
+use crate::schema::decision_histogram::{self, dsl as histogram};
 use crate::schema::enrollment_tallies::{self, dsl as tally};
 
 /// A change to one instance's counts of one day.
@@ -55,7 +56,28 @@ impl TallyChange {
     }
 }
 
-/// Moves the enrollment's count from what it was (`None` when new) to what it is.
+/// One more decision time in a bucket of an instance's histogram.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = decision_histogram)]
+struct HistogramChange {
+    workspace_id: String,
+    instance_id: String,
+    bucket: i64,
+    decisions: i64,
+}
+
+/// `MultiConnection` does not carry `ON CONFLICT`; both engines do.
+macro_rules! execute_on_each_engine {
+    ($conn:expr, $statement:expr) => {
+        match $conn {
+            AnyConnection::Postgres(pg) => $statement.execute(pg)?,
+            AnyConnection::Sqlite(lite) => $statement.execute(lite)?,
+        }
+    };
+}
+
+/// Moves the enrollment's counts from what it was (`None` when new) to what it is. Issued
+/// last in its transaction, so the rows it updates stay locked only until the commit.
 pub(crate) fn recount(
     conn: &mut AnyConnection,
     was: Option<&EnrollmentRow>,
@@ -78,10 +100,29 @@ pub(crate) fn recount(
             tally::ineligible.eq(tally::ineligible + excluded(tally::ineligible)),
             tally::timed_decisions.eq(tally::timed_decisions + excluded(tally::timed_decisions)),
         ));
-    // `MultiConnection` does not carry `ON CONFLICT`; both engines do.
-    match conn {
-        AnyConnection::Postgres(pg) => upsert.execute(pg)?,
-        AnyConnection::Sqlite(lite) => upsert.execute(lite)?,
-    };
+    execute_on_each_engine!(conn, upsert);
+
+    // A decision time, once recorded, never changes.
+    let newly_timed = is
+        .decision_bucket
+        .filter(|_| was.is_none_or(|was| was.decision_bucket.is_none()));
+    if let Some(bucket) = newly_timed {
+        let change = HistogramChange {
+            workspace_id: is.workspace_id.clone(),
+            instance_id: is.instance_id.clone(),
+            bucket,
+            decisions: 1,
+        };
+        let upsert = diesel::insert_into(histogram::decision_histogram)
+            .values(&change)
+            .on_conflict((
+                histogram::workspace_id,
+                histogram::instance_id,
+                histogram::bucket,
+            ))
+            .do_update()
+            .set(histogram::decisions.eq(histogram::decisions + 1));
+        execute_on_each_engine!(conn, upsert);
+    }
     Ok(())
 }

@@ -5,6 +5,9 @@
 -- where it holds the decision, else stay NULL.
 ALTER TABLE enrollments ADD COLUMN decided_at BIGINT;
 ALTER TABLE enrollments ADD COLUMN decision_micros BIGINT;
+-- The decision time's histogram bucket (`domain::participation::decision_bucket`: below 10
+-- the time itself, else its digit count * 100 + its first two digits).
+ALTER TABLE enrollments ADD COLUMN decision_bucket BIGINT;
 
 UPDATE enrollments
 SET decided_at = (
@@ -17,6 +20,13 @@ SET decided_at = (
 )
 WHERE status IN ('approved', 'rejected', 'unenrolled');
 UPDATE enrollments SET decision_micros = decided_at - created_at WHERE decided_at IS NOT NULL;
+UPDATE enrollments
+SET decision_bucket = CASE
+    WHEN decision_micros < 0 THEN 0
+    WHEN decision_micros < 10 THEN decision_micros
+    ELSE length(CAST(decision_micros AS TEXT)) * 100 + CAST(substr(CAST(decision_micros AS TEXT), 1, 2) AS BIGINT)
+END
+WHERE decision_micros IS NOT NULL;
 
 -- How many enrollments created on each UTC day (days since 1970) are in each status now,
 -- and how many of them have a recorded decision time: kept by every enrollment write in
@@ -45,10 +55,27 @@ SELECT workspace_id, instance_id, created_at / 86400000000,
 FROM enrollments
 GROUP BY 1, 2, 3;
 
+-- How many recorded decision times fall in each bucket, per instance: a median finds the
+-- bucket holding its middle here and reads only that bucket's times.
+CREATE TABLE decision_histogram (
+    workspace_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    decisions BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, instance_id, bucket),
+    FOREIGN KEY (workspace_id, instance_id) REFERENCES program_instances (workspace_id, id)
+);
+INSERT INTO decision_histogram
+SELECT workspace_id, instance_id, decision_bucket, count(*)
+FROM enrollments
+WHERE decision_bucket IS NOT NULL
+GROUP BY 1, 2, 3;
+
 -- A window's partial first and last days read their enrollments by creation time; the
--- median reads decision times in order, per instance and across the workspace.
-CREATE INDEX enrollments_by_created ON enrollments (workspace_id, created_at, instance_id, status);
-CREATE INDEX enrollments_decisions_by_instance ON enrollments (workspace_id, instance_id, decision_micros, created_at)
+-- median reads decision times in order (bucket, then time), per instance and across the
+-- workspace.
+CREATE INDEX enrollments_by_created ON enrollments (workspace_id, created_at, instance_id, status, decision_micros);
+CREATE INDEX enrollments_decisions_by_instance ON enrollments (workspace_id, instance_id, decision_bucket, decision_micros, created_at)
     WHERE decision_micros IS NOT NULL;
-CREATE INDEX enrollments_decisions ON enrollments (workspace_id, decision_micros, instance_id, created_at)
+CREATE INDEX enrollments_decisions ON enrollments (workspace_id, decision_bucket, decision_micros, instance_id, created_at)
     WHERE decision_micros IS NOT NULL;

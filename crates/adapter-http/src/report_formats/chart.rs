@@ -31,8 +31,10 @@ fn escaped(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Kept, but never as a raw CR: see `malformed`.
+            '\r' => out.push_str("&#13;"),
             // Control characters are not allowed in XML 1.0.
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c if c.is_control() && !matches!(c, '\t' | '\n') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -130,6 +132,7 @@ mod tests {
     fn text_is_escaped_and_long_names_cut() {
         assert_eq!(escaped("<A & \"B\">"), "&lt;A &amp; &quot;B&quot;&gt;");
         assert_eq!(escaped("bell\u{7}"), "bell\u{FFFD}");
+        assert_eq!(escaped("a\r\nb"), "a&#13;\nb");
         assert_eq!(shortened("abcdef", 4), "abc…");
         assert_eq!(shortened("abc", 4), "abc");
     }

@@ -195,3 +195,84 @@ async fn ineligible_closed_and_hostile_instances_in_the_browser() {
     let title = browser.title().await;
     assert_ne!(title, "owned", "no script ran");
 }
+
+/// Three instances of one program with the funnels a utility might see after a month.
+async fn three_instance_workspace(app: &TestApp) {
+    let plans = [
+        ("Battery Rebate NYC 2023", 14, 3, 8, 2, 1),
+        ("Battery Rebate Westchester", 9, 1, 4, 3, 0),
+        ("Smart Thermostat Pilot", 5, 2, 1, 0, 0),
+    ];
+    for (name, eligible, ineligible, approve, reject, unenroll) in plans {
+        let body = json!({ "name": name, "eligibilityCriteria": { "regions": ["NY"] } });
+        let id = app.create_instance(&app.a.key, body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut enrolled = Vec::new();
+        for n in 0..eligible + ineligible {
+            let region = if n < eligible { "NY" } else { "CA" };
+            let reply = app
+                .post(
+                    &format!("/programInstances/{id}/enrollments"),
+                    &app.a.key,
+                    &json!({ "customer": { "name": format!("Customer {n}"), "region": region } }),
+                )
+                .await;
+            enrolled.push(reply.body["id"].as_str().unwrap().to_owned());
+        }
+        let moves = (0..approve)
+            .map(|n| (n, "approved"))
+            .chain((approve..approve + reject).map(|n| (n, "rejected")))
+            .chain((0..unenroll).map(|n| (n, "unenrolled")));
+        for (n, status) in moves {
+            let reply = app
+                .patch(
+                    &format!("/enrollments/{}", enrolled[n]),
+                    &app.a.key,
+                    &json!({ "status": status }),
+                )
+                .await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_participation_chart_renders_in_the_browser() {
+    if !webdriver::available() {
+        return;
+    }
+    let app = spawn_app().await;
+    three_instance_workspace(&app).await;
+    let reply = app
+        .send(
+            "GET",
+            "/reports/participation",
+            Some(&app.a.key),
+            None,
+            &[("Accept", "image/svg+xml")],
+        )
+        .await;
+    let svg = reply.body.as_str().unwrap().to_owned();
+    let file = screenshot_path("participation-report.svg");
+    std::fs::write(&file, &svg).unwrap();
+
+    let browser = Browser::start().await;
+    let path = std::fs::canonicalize(&file).unwrap();
+    browser.open(&format!("file://{}", path.display())).await;
+    // Parsed as SVG: the title and every label are elements of the drawing.
+    assert_eq!(
+        browser.title().await,
+        "Participation by instance: enrollments, eligible, approved"
+    );
+    let source = browser.source().await;
+    for label in [
+        "Battery Rebate NYC 2023",
+        "Battery Rebate Westchester",
+        "Smart Thermostat Pilot",
+    ] {
+        assert!(source.contains(label), "{label}");
+    }
+    save("participation-report.png", &browser.screenshot().await);
+}

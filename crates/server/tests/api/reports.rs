@@ -392,3 +392,136 @@ async fn filters_are_checked_like_every_list() {
         );
     }
 }
+
+/// Decision times, in microseconds, crafted into the event log to be read back by the
+/// migration: the edges of the histogram's buckets and days.
+const CRAFTED: [i64; 6] = [0, 7, 10, 99, 100, 129_597_500_000];
+
+/// Runs the participation migration again over enrollments decided before it existed:
+/// their decision times come from the event log, the tallies and the histogram are
+/// rebuilt, and the buckets the SQL computes are the domain's.
+async fn backfill_reads_the_event_log(app: TestApp, engine: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+    let solar = instance(&app, "Solar").await;
+    let mut decided = Vec::new();
+    for n in 0..6 {
+        let submitted = enroll(&app, &solar, "NY").await;
+        let status = if n % 3 == 2 { "rejected" } else { "approved" };
+        decided.push(move_to(&app, &submitted, status).await);
+    }
+    move_to(&app, &decided[0], "unenrolled").await;
+    enroll(&app, &solar, "CA").await;
+    let before = app.get(REPORT, &app.a.key).await.body;
+
+    let (down, up, version) = match engine {
+        "postgres" => (
+            include_str!(
+                "../../../../migrations/postgres/2026-11-28-000004_participation/down.sql"
+            ),
+            include_str!("../../../../migrations/postgres/2026-11-28-000004_participation/up.sql"),
+            "20261128000004",
+        ),
+        _ => (
+            include_str!("../../../../migrations/sqlite/2026-11-28-000003_participation/down.sql"),
+            include_str!("../../../../migrations/sqlite/2026-11-28-000003_participation/up.sql"),
+            "20261128000003",
+        ),
+    };
+    let mut craft = String::from(down);
+    craft.push_str(&format!(
+        "\nDELETE FROM __diesel_schema_migrations WHERE version = '{version}';\n"
+    ));
+    for (enrollment, micros) in decided.iter().zip(CRAFTED) {
+        let id = enrollment["id"].as_str().unwrap();
+        let moment = match engine {
+            "postgres" => format!(
+                "(SELECT created_at FROM enrollments WHERE id = '{id}') + interval '{micros} microseconds'"
+            ),
+            _ => format!("(SELECT created_at FROM enrollments WHERE id = '{id}') + {micros}"),
+        };
+        let object_id = match engine {
+            "postgres" => "data -> 'object' ->> 'id'",
+            _ => "json_extract(data, '$.object.id')",
+        };
+        craft.push_str(&format!(
+            "UPDATE events SET created_at = {moment} \
+             WHERE kind = 'enrollment.statusChanged' AND {object_id} = '{id}' \
+             AND created_at = (SELECT min(created_at) FROM events WHERE kind = 'enrollment.statusChanged' AND {object_id} = '{id}');\n"
+        ));
+    }
+    craft.push_str(up);
+    craft.push_str(&format!(
+        "\nINSERT INTO __diesel_schema_migrations (version) VALUES ('{version}');\n"
+    ));
+
+    #[derive(QueryableByName)]
+    struct Bucketed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        decision_micros: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        decision_bucket: i64,
+    }
+    let query = "SELECT decision_micros, decision_bucket FROM enrollments \
+                 WHERE decision_micros IS NOT NULL ORDER BY decision_micros";
+    let url = app.database_url();
+    let rows: Vec<Bucketed> = match engine {
+        "postgres" => {
+            let mut conn = diesel::PgConnection::establish(&url).unwrap();
+            conn.batch_execute(&craft).unwrap();
+            diesel::sql_query(query).load(&mut conn).unwrap()
+        }
+        _ => {
+            let path = url.trim_start_matches("sqlite://");
+            let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+            // The app's connections stay open beside this one.
+            conn.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
+            conn.batch_execute(&craft).unwrap();
+            diesel::sql_query(query).load(&mut conn).unwrap()
+        }
+    };
+    let micros: Vec<i64> = rows.iter().map(|row| row.decision_micros).collect();
+    assert_eq!(micros, CRAFTED, "decision times from the event log");
+    for row in &rows {
+        assert_eq!(
+            row.decision_bucket,
+            domain::participation::decision_bucket(row.decision_micros),
+            "the SQL bucket of {} is the domain's",
+            row.decision_micros
+        );
+    }
+    let after = app.get(REPORT, &app.a.key).await.body;
+    let figures = |body: &Value| {
+        let mut row = body["data"][0].clone();
+        row.as_object_mut().unwrap().remove("medianDecisionSeconds");
+        row
+    };
+    assert_eq!(figures(&after), figures(&before), "tallies rebuilt alike");
+    assert_eq!(
+        after["data"][0]["medianDecisionSeconds"],
+        (10.0 + 99.0) / 2.0 / 1e6
+    );
+    assert_eq!(
+        after["totals"]["medianDecisionSeconds"],
+        (10.0 + 99.0) / 2.0 / 1e6
+    );
+    let whole_day = app
+        .get(&format!("{REPORT}?from={}", today()), &app.a.key)
+        .await
+        .body;
+    assert_eq!(
+        whole_day["data"][0]["medianDecisionSeconds"],
+        (10.0 + 99.0) / 2.0 / 1e6
+    );
+}
+
+#[actix_web::test]
+async fn backfill_reads_the_event_log_on_postgres() {
+    backfill_reads_the_event_log(spawn_app().await, "postgres").await;
+}
+
+#[actix_web::test]
+async fn backfill_reads_the_event_log_on_sqlite() {
+    backfill_reads_the_event_log(spawn_sqlite_app().await, "sqlite").await;
+}
