@@ -183,35 +183,52 @@ impl Day {
     }
 }
 
+impl Day {
+    /// `YYYY-MM-DD` as ten ASCII bytes, for the years 0 to 9999; without the formatting
+    /// machinery, as a report writes tens of thousands of them.
+    fn iso_bytes(self) -> Option<[u8; 10]> {
+        let (year, month, day) = self.civil();
+        if !(0..10_000).contains(&year) {
+            return None;
+        }
+        let digit = |n: i64| b'0' + u8::try_from(n % 10).unwrap_or(0);
+        Some([
+            digit(year / 1_000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(month / 10),
+            digit(month),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ])
+    }
+}
+
 /// `YYYY-MM-DD` (more digits, or a sign, outside the years 0 to 9999).
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, month, day) = self.civil();
-        if (0..10_000).contains(&year) {
-            // Ten ASCII digits and dashes, without the formatting machinery.
-            let digit = |n: i64| b'0' + u8::try_from(n % 10).unwrap_or(0);
-            let text = [
-                digit(year / 1_000),
-                digit(year / 100),
-                digit(year / 10),
-                digit(year),
-                b'-',
-                digit(month / 10),
-                digit(month),
-                b'-',
-                digit(day / 10),
-                digit(day),
-            ];
-            f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
-        } else {
-            write!(f, "{year}-{month:02}-{day:02}")
+        match self.iso_bytes() {
+            Some(bytes) => f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?),
+            None => {
+                let (year, month, day) = self.civil();
+                write!(f, "{year}-{month:02}-{day:02}")
+            }
         }
     }
 }
 
 impl Serialize for Day {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.iso_bytes() {
+            Some(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => serializer.serialize_str(text),
+                Err(_) => serializer.collect_str(self),
+            },
+            None => serializer.collect_str(self),
+        }
     }
 }
 

@@ -68,6 +68,16 @@ async fn each_endpoint_sends_a_known_number_of_statements() {
     let (n, reply) = statements_of(app.get("/programs/battery-rebate", &key)).await;
     assert_eq!(reply.status.as_u16(), 200);
     counts.push(("GET /programs/{slug}", n));
+    let (n, reply) = statements_of(app.get("/reports/participation", &key)).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("GET /reports/participation", n));
+    let (n, reply) = statements_of(app.get(
+        "/reports/participation?from=2026-01-01T10:00:00Z&to=2099-01-01T10:00:00Z",
+        &key,
+    ))
+    .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("GET /reports/participation (partial days)", n));
     let (n, reply) = statements_of(app.delete(&path, &key)).await;
     assert_eq!(reply.status.as_u16(), 204);
     counts.push(("DELETE /programInstances/{id}", n));
@@ -85,6 +95,9 @@ async fn each_endpoint_sends_a_known_number_of_statements() {
         // once the instance is read, under its lock.
         ("PATCH /programInstances/{id} (no change)", 3),
         ("GET /programs/{slug}", 1),
+        // The whole report, every instance and the totals, in one statement.
+        ("GET /reports/participation", 1),
+        ("GET /reports/participation (partial days)", 1),
         // BEGIN, the locking read (the event carries the instance as it was), the delete,
         // the event, COMMIT.
         ("DELETE /programInstances/{id}", 5),

@@ -430,3 +430,59 @@ impl<B: Backend> ReportStore for SqlStore<B> {
         assemble(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::participation::Window;
+    use domain::{InstanceId, ProgramId, Status, Timestamp, WorkspaceId};
+    use ports::ReportScope;
+
+    use std::collections::BTreeSet;
+
+    use super::{Engine, statement};
+
+    fn at(text: &str) -> Option<Timestamp> {
+        Some(Timestamp::parse(text).unwrap())
+    }
+
+    #[test]
+    fn every_value_is_bound_and_used_and_sqlite_gets_its_dialect() {
+        let ws = WorkspaceId::parse("ws_a").unwrap();
+        let scoped = ReportScope {
+            program_id: Some(ProgramId::parse("prog_a").unwrap()),
+            statuses: Some(vec![Status::Active, Status::Inactive]),
+            only_instances: Some(vec![
+                InstanceId::parse("c000000000000000000000001").unwrap(),
+            ]),
+        };
+        let windows = [
+            Window::default(),
+            Window::new(at("2026-01-01T10:00:00Z"), at("2026-02-03T00:00:00Z")),
+        ];
+        for scope in [ReportScope::default(), scoped] {
+            for window in &windows {
+                for engine in [Engine::Postgres, Engine::Sqlite] {
+                    let sql = statement(&ws, &scope, window, engine);
+                    let used: BTreeSet<usize> = sql
+                        .text
+                        .split("{}")
+                        .skip(1)
+                        .map(|rest| {
+                            let digits: String =
+                                rest.chars().take_while(char::is_ascii_digit).collect();
+                            digits.parse().unwrap()
+                        })
+                        .collect();
+                    assert_eq!(used, (1..=sql.values.len()).collect(), "{}", sql.text);
+                    let text = sql.with_sigil(engine.sigil());
+                    if engine == Engine::Sqlite {
+                        assert!(
+                            !text.contains("LATERAL") && !text.contains("string_agg"),
+                            "{text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use application::ParticipationReport;
 
 const WIDTH: u32 = 800;
-const LABEL_WIDTH: u32 = 230;
+const LABEL_WIDTH: u32 = 250;
 const BAR_SPACE: u32 = WIDTH - LABEL_WIDTH - 70;
 const BAR_HEIGHT: u32 = 16;
 const BAR_GAP: u32 = 4;
@@ -76,7 +76,7 @@ pub fn svg(report: &ParticipationReport) -> String {
          <text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"600\" fill=\"#1a1a1a\">Participation by instance</text>"
     );
     for (i, (stage, colour)) in STAGES.iter().enumerate() {
-        let x = 16 + u32::try_from(i).unwrap_or(0) * 130;
+        let x = 16 + u32::try_from(i).unwrap_or(0) * 112;
         let _ = write!(
             out,
             "<rect x=\"{x}\" y=\"38\" width=\"12\" height=\"12\" fill=\"{colour}\"/>\

@@ -8,7 +8,7 @@ use domain::{Enrollment, EnrollmentStatus, ProgramInstance, Status, Timestamp};
 use time::Duration;
 
 use super::{Storage, at, enroll, enrolling_instance, enrollment_event, stage, store_enrollment};
-use crate::{ReportScope, ReportStore};
+use crate::ReportScope;
 
 /// What the report should say of one instance, counted from the enrollments.
 #[derive(Debug, PartialEq)]
