@@ -221,7 +221,7 @@ fn statement(
             |status: &str| format!("SUM(CASE WHEN e.status = '{status}' THEN 1 ELSE 0 END)");
         sql.push(&format!(
             " UNION ALL SELECT e.instance_id, CAST({day} AS BIGINT), {}, {}, {}, {}, {}, \
-               SUM(CASE WHEN e.decision_micros IS NULL THEN 0 ELSE 1 END) \
+               SUM(CASE WHEN e.decision_bucket IS NULL THEN 0 ELSE 1 END) \
              FROM enrollments e \
              WHERE e.workspace_id = {ws} AND e.created_at >= {from} AND e.created_at < {until}{} \
              GROUP BY e.instance_id",
@@ -247,22 +247,26 @@ fn statement(
     ));
 
     // The middle decision times, per instance (`medians`) and across them (`total_median`).
-    if engine == Engine::Postgres && window.from.is_none() && window.until.is_none() {
-        sql.push(&skip_to_the_middle(&ws, &in_scope("h"), &in_scope("e")));
-    } else {
-        let mut in_window = String::new();
-        if let Some(from) = window.from {
-            let from = sql.bind(Value::Instant(At(from)));
-            let _ = write!(in_window, " AND e.created_at >= {from}");
-        }
-        if let Some(until) = window.until {
-            let until = sql.bind(Value::Instant(At(until)));
-            let _ = write!(in_window, " AND e.created_at < {until}");
-        }
-        sql.push(&rank_to_the_middle(
+    let mut in_window = String::new();
+    if let Some(from) = window.from {
+        let from = sql.bind(Value::Instant(At(from)));
+        let _ = write!(in_window, " AND e.created_at >= {from}");
+    }
+    if let Some(until) = window.until {
+        let until = sql.bind(Value::Instant(At(until)));
+        let _ = write!(in_window, " AND e.created_at < {until}");
+    }
+    match engine {
+        Engine::Postgres => sql.push(&skip_to_the_middle(
+            &ws,
+            &in_window,
+            &in_scope("h"),
+            &in_scope("e"),
+        )),
+        Engine::Sqlite => sql.push(&rank_to_the_middle(
             &ws,
             &format!("{in_window}{}", in_scope("e")),
-        ));
+        )),
     }
 
     sql.push(
@@ -281,39 +285,65 @@ fn statement(
     sql
 }
 
-/// The middle times of every decision, found through the histogram: the bucket that holds
-/// the middle (a running sum over the instance's buckets, stopped there), then a skip along
-/// the decision index from that bucket's start, reading that bucket's times only.
-/// PostgreSQL (`LATERAL`); all time, no window.
-fn skip_to_the_middle(ws: &str, histogram_in_scope: &str, decisions_in_scope: &str) -> String {
-    let middle_from = |start: &str| {
+/// The middle decision times found through a histogram: the bucket that holds the middle
+/// (a running sum over the buckets), then a skip along the decision index from that
+/// bucket's start, reading that bucket's times only. Over all time (`in_window` empty) the
+/// histogram is the stored one, each instance's read only up to its middle; within a
+/// window it is counted from the window's enrollments. PostgreSQL (`LATERAL`).
+fn skip_to_the_middle(
+    ws: &str,
+    in_window: &str,
+    histogram_in_scope: &str,
+    decisions_in_scope: &str,
+) -> String {
+    let middle_from = |start: &str, condition: &str| {
         format!(
             "(SELECT MIN(d) AS low, MAX(d) AS high FROM (SELECT e.decision_micros AS d \
                FROM enrollments e WHERE e.workspace_id = {ws} \
-               AND e.decision_micros IS NOT NULL AND e.decision_bucket >= {start}.bucket \
-               @condition ORDER BY e.decision_bucket, e.decision_micros \
+               AND e.decision_micros IS NOT NULL AND e.decision_bucket >= {start}.bucket\
+               {condition}{in_window} ORDER BY e.decision_bucket, e.decision_micros \
                OFFSET {start}.skip LIMIT 2 - {start}.n % 2) r) middle"
         )
     };
-    let per_instance =
-        middle_from("starts").replace("@condition", "AND e.instance_id = starts.instance_id");
-    let across = middle_from("total_start").replace("@condition", decisions_in_scope);
+    let per_instance = middle_from("starts", " AND e.instance_id = starts.instance_id");
+    let across = middle_from("total_start", decisions_in_scope);
+    let histogram = if in_window.is_empty() {
+        format!(
+            "starts AS (SELECT p.instance_id, first.bucket, first.skip, p.timed AS n \
+               FROM per_instance p CROSS JOIN LATERAL (SELECT c.bucket, \
+                 CAST((p.timed - 1) / 2 - (c.through - c.decisions) AS BIGINT) AS skip \
+                 FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
+                   ROWS UNBOUNDED PRECEDING) AS through \
+                   FROM decision_histogram h \
+                   WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
+                   ORDER BY h.bucket) c \
+                 WHERE c.through > (p.timed - 1) / 2 LIMIT 1) first \
+               WHERE p.timed > 0), \
+             total_hist AS (SELECT h.bucket, CAST(SUM(h.decisions) AS BIGINT) AS decisions \
+               FROM decision_histogram h WHERE h.workspace_id = {ws}{histogram_in_scope} \
+               GROUP BY h.bucket), "
+        )
+    } else {
+        format!(
+            "hist AS (SELECT e.instance_id, e.decision_bucket AS bucket, COUNT(*) AS decisions \
+               FROM enrollments e WHERE e.workspace_id = {ws} \
+               AND e.decision_bucket IS NOT NULL{in_window}{decisions_in_scope} \
+               GROUP BY e.instance_id, e.decision_bucket), \
+             starts AS (SELECT DISTINCT ON (c.instance_id) c.instance_id, c.bucket, \
+                 CAST((p.timed - 1) / 2 - (c.through - c.decisions) AS BIGINT) AS skip, \
+                 p.timed AS n \
+               FROM (SELECT instance_id, bucket, decisions, SUM(decisions) OVER (\
+                   PARTITION BY instance_id ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS through \
+                 FROM hist) c JOIN per_instance p ON p.instance_id = c.instance_id \
+               WHERE c.through > (p.timed - 1) / 2 ORDER BY c.instance_id, c.bucket), \
+             total_hist AS (SELECT bucket, CAST(SUM(decisions) AS BIGINT) AS decisions \
+               FROM hist GROUP BY bucket), "
+        )
+    };
     format!(
-        "starts AS (SELECT p.instance_id, first.bucket, first.skip, p.timed AS n \
-           FROM per_instance p CROSS JOIN LATERAL (SELECT c.bucket, \
-             (p.timed - 1) / 2 - (c.through - c.decisions) AS skip \
-             FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
-               ROWS UNBOUNDED PRECEDING) AS through \
-               FROM decision_histogram h \
-               WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
-               ORDER BY h.bucket) c \
-             WHERE c.through > (p.timed - 1) / 2 LIMIT 1) first \
-           WHERE p.timed > 0), \
+        "{histogram}\
          medians AS (SELECT starts.instance_id, middle.low, middle.high \
            FROM starts CROSS JOIN LATERAL {per_instance}), \
-         total_hist AS (SELECT h.bucket, CAST(SUM(h.decisions) AS BIGINT) AS decisions \
-           FROM decision_histogram h WHERE h.workspace_id = {ws}{histogram_in_scope} \
-           GROUP BY h.bucket), \
          total_cum AS (SELECT bucket, decisions, \
            CAST(SUM(decisions) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS BIGINT) AS through, \
            CAST(SUM(decisions) OVER () AS BIGINT) AS n FROM total_hist), \
@@ -325,7 +355,7 @@ fn skip_to_the_middle(ws: &str, histogram_in_scope: &str, decisions_in_scope: &s
 }
 
 /// The middle times of the decisions in a window (`in_window` also narrows to the scope),
-/// ranked: costs what the window holds. Both engines.
+/// ranked: costs what the window holds. SQLite, which has no `LATERAL`.
 fn rank_to_the_middle(ws: &str, in_window: &str) -> String {
     format!(
         "ranked AS (SELECT e.instance_id, e.decision_micros AS d, \

@@ -74,7 +74,7 @@ GROUP BY 1, 2, 3;
 -- A window's partial first and last days read their enrollments by creation time; the
 -- median reads decision times in order (bucket, then time), per instance and across the
 -- workspace.
-CREATE INDEX enrollments_by_created ON enrollments (workspace_id, created_at, instance_id, status, decision_micros);
+CREATE INDEX enrollments_by_created ON enrollments (workspace_id, created_at, instance_id, status, decision_bucket);
 CREATE INDEX enrollments_decisions_by_instance ON enrollments (workspace_id, instance_id, decision_bucket, decision_micros, created_at)
     WHERE decision_micros IS NOT NULL;
 CREATE INDEX enrollments_decisions ON enrollments (workspace_id, decision_bucket, decision_micros, instance_id, created_at)
