@@ -1,7 +1,7 @@
 -- :count enrollments spread over the instances of workspace :'ws' (ids from :first, :instances
 -- of them) and over the year before now: an eighth ineligible, the rest submitted, approved,
 -- rejected or unenrolled, the decided ones decided within three days; then the per-day
--- tallies and the decision histogram the service keeps, as its migration builds them.
+-- tallies and the decision histograms the service keeps, as its migration builds them.
 INSERT INTO enrollments (workspace_id, id, instance_id, status, customer, device, form_data, eligibility,
     version, created_at, updated_at, decided_at, decision_micros, decision_bucket)
 SELECT :'ws', 'e' || lpad(g::text, 24, '0'), 'c' || lpad((:first + g % :instances)::text, 24, '0'),
@@ -40,4 +40,10 @@ INSERT INTO decision_histogram
 SELECT workspace_id, instance_id, decision_bucket, count(*)
 FROM enrollments
 WHERE workspace_id = :'ws' AND decision_bucket IS NOT NULL
+GROUP BY 1, 2, 3;
+
+INSERT INTO decision_histogram_coarse
+SELECT workspace_id, instance_id, bucket / 10, sum(decisions)
+FROM decision_histogram
+WHERE workspace_id = :'ws'
 GROUP BY 1, 2, 3;

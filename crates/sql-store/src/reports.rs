@@ -288,8 +288,9 @@ fn statement(
 /// The middle decision times found through a histogram: the bucket that holds the middle
 /// (a running sum over the buckets), then a skip along the decision index from that
 /// bucket's start, reading that bucket's times only. Over all time (`in_window` empty) the
-/// histogram is the stored one, each instance's read only up to its middle; within a
-/// window it is counted from the window's enrollments. PostgreSQL (`LATERAL`).
+/// histograms are the stored ones: each instance's coarse one read up to its middle, then
+/// the ten fine buckets inside that; within a window the histogram is counted from the
+/// window's enrollments. PostgreSQL (`LATERAL`).
 fn skip_to_the_middle(
     ws: &str,
     in_window: &str,
@@ -309,15 +310,25 @@ fn skip_to_the_middle(
     let across = middle_from("total_start", decisions_in_scope);
     let histogram = if in_window.is_empty() {
         format!(
-            "starts AS (SELECT p.instance_id, first.bucket, first.skip, p.timed AS n \
-               FROM per_instance p CROSS JOIN LATERAL (SELECT c.bucket, \
-                 CAST((p.timed - 1) / 2 - (c.through - c.decisions) AS BIGINT) AS skip \
+            "starts AS (SELECT p.instance_id, fine.bucket, fine.skip, p.timed AS n \
+               FROM per_instance p \
+               CROSS JOIN LATERAL (SELECT c.bucket, \
+                 (p.timed - 1) / 2 - (c.through - c.decisions) AS rest \
+                 FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
+                   ROWS UNBOUNDED PRECEDING) AS through \
+                   FROM decision_histogram_coarse h \
+                   WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
+                   ORDER BY h.bucket) c \
+                 WHERE c.through > (p.timed - 1) / 2 LIMIT 1) coarse \
+               CROSS JOIN LATERAL (SELECT c.bucket, \
+                 CAST(coarse.rest - (c.through - c.decisions) AS BIGINT) AS skip \
                  FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
                    ROWS UNBOUNDED PRECEDING) AS through \
                    FROM decision_histogram h \
                    WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
+                   AND h.bucket >= coarse.bucket * 10 AND h.bucket < coarse.bucket * 10 + 10 \
                    ORDER BY h.bucket) c \
-                 WHERE c.through > (p.timed - 1) / 2 LIMIT 1) first \
+                 WHERE c.through > coarse.rest LIMIT 1) fine \
                WHERE p.timed > 0), \
              total_hist AS (SELECT h.bucket, CAST(SUM(h.decisions) AS BIGINT) AS decisions \
                FROM decision_histogram h WHERE h.workspace_id = {ws}{histogram_in_scope} \

@@ -166,6 +166,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_histogram_coarse (workspace_id, instance_id, bucket) {
+        workspace_id -> Text,
+        instance_id -> Text,
+        bucket -> BigInt,
+        decisions -> BigInt,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::{Document, Instant};
 

@@ -1,6 +1,6 @@
 //! What the participation report adds up instead of counting enrollments, kept by every
 //! write of an enrollment in its own transaction: per-day counts by status, and the
-//! histogram of decision times.
+//! histograms of decision times (fine and coarse).
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -9,6 +9,7 @@ use domain::participation::Day;
 use crate::connection::{AnyConnection, TxError};
 use crate::rows::EnrollmentRow;
 use crate::schema::decision_histogram::{self, dsl as histogram};
+use crate::schema::decision_histogram_coarse::{self, dsl as coarse};
 use crate::schema::enrollment_tallies::{self, dsl as tally};
 
 /// A change to one instance's counts of one day.
@@ -56,9 +57,11 @@ impl TallyChange {
     }
 }
 
-/// One more decision time in a bucket of an instance's histogram.
+/// One more decision time in a bucket of an instance's histogram (fine, or coarse: the
+/// fine bucket / 10).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = decision_histogram)]
+#[diesel(table_name = decision_histogram_coarse)]
 struct HistogramChange {
     workspace_id: String,
     instance_id: String,
@@ -122,6 +125,16 @@ pub(crate) fn recount(
             ))
             .do_update()
             .set(histogram::decisions.eq(histogram::decisions + 1));
+        execute_on_each_engine!(conn, upsert);
+        let change = HistogramChange {
+            bucket: bucket / 10,
+            ..change
+        };
+        let upsert = diesel::insert_into(coarse::decision_histogram_coarse)
+            .values(&change)
+            .on_conflict((coarse::workspace_id, coarse::instance_id, coarse::bucket))
+            .do_update()
+            .set(coarse::decisions.eq(coarse::decisions + 1));
         execute_on_each_engine!(conn, upsert);
     }
     Ok(())

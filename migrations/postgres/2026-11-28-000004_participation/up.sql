@@ -74,6 +74,20 @@ SELECT workspace_id, instance_id, decision_bucket, count(*)
 FROM enrollments
 WHERE decision_bucket IS NOT NULL
 GROUP BY 1, 2, 3;
+-- The same by tens of buckets (bucket / 10: the first significant digit), so that finding
+-- the middle reads a few coarse rows, then at most ten fine ones.
+CREATE TABLE decision_histogram_coarse (
+    workspace_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    decisions BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, instance_id, bucket),
+    FOREIGN KEY (workspace_id, instance_id) REFERENCES program_instances (workspace_id, id)
+);
+INSERT INTO decision_histogram_coarse
+SELECT workspace_id, instance_id, bucket / 10, sum(decisions)
+FROM decision_histogram
+GROUP BY 1, 2, 3;
 
 -- A window's partial first and last days read their enrollments by creation time; the
 -- median reads decision times in order (bucket, then time), per instance and across the

@@ -1,3 +1,4 @@
+DROP TABLE decision_histogram_coarse;
 DROP TABLE decision_histogram;
 DROP TABLE enrollment_tallies;
 DROP INDEX enrollments_decisions;

@@ -4,7 +4,7 @@
 use domain::{Scope, Timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, key_with, scoped, spawn_app, spawn_sqlite_app};
+use crate::helpers::{Reply, TestApp, key_with, scoped, spawn_app, spawn_sqlite_app};
 
 const REPORT: &str = "/reports/participation";
 
@@ -257,20 +257,20 @@ async fn figures_match_hand_computed_on_sqlite() {
     figures_match_hand_computed(spawn_sqlite_app().await).await;
 }
 
+/// The report of tenant A's key, asked for with `accept`.
+async fn report_as(app: &TestApp, accept: &str) -> Reply {
+    let reply = app
+        .send("GET", REPORT, Some(&app.a.key), None, &[("Accept", accept)])
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    reply
+}
+
 #[actix_web::test]
 async fn csv_has_a_header_and_quotes_what_it_must() {
     let app = spawn_app().await;
     let s = stage(&app).await;
-    let reply = app
-        .send(
-            "GET",
-            REPORT,
-            Some(&app.a.key),
-            None,
-            &[("Accept", "text/csv")],
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200);
+    let reply = report_as(&app, "text/csv").await;
     assert!(
         reply.content_type().starts_with("text/csv"),
         "{}",
@@ -305,16 +305,7 @@ async fn csv_has_a_header_and_quotes_what_it_must() {
 async fn svg_draws_every_instance() {
     let app = spawn_app().await;
     stage(&app).await;
-    let reply = app
-        .send(
-            "GET",
-            REPORT,
-            Some(&app.a.key),
-            None,
-            &[("Accept", "image/svg+xml, application/json;q=0.5")],
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200);
+    let reply = report_as(&app, "image/svg+xml, application/json;q=0.5").await;
     assert!(reply.content_type().starts_with("image/svg+xml"));
     assert_eq!(reply.header("vary").as_deref(), Some("Accept"));
     let svg = reply.body.as_str().unwrap();
