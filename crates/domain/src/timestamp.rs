@@ -23,18 +23,23 @@ impl Rule for TimestampError {
 }
 
 impl Timestamp {
-    /// Normalises any offset to UTC and truncates below the microsecond.
+    /// Normalises any offset to UTC and truncates below the microsecond. (An instant whose
+    /// UTC form is past what `time` represents keeps its offset: `parse` refuses those.)
     pub fn from_datetime(value: OffsetDateTime) -> Self {
-        let utc = value.to_offset(UtcOffset::UTC);
+        let utc = value.checked_to_offset(UtcOffset::UTC).unwrap_or(value);
         let micros = utc.microsecond();
         Self(utc.replace_nanosecond(micros * 1_000).unwrap_or(utc))
     }
 
-    /// Parses RFC 3339 with any offset.
+    /// Parses RFC 3339 with any offset; refused when its UTC form falls outside the years
+    /// 0 to 9999, which RFC 3339 cannot write (`9999-12-31T23:59:59-01:00`).
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
         OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .and_then(|at| at.checked_to_offset(UtcOffset::UTC))
+            .filter(|utc| (0..10_000).contains(&utc.year()))
             .map(Self::from_datetime)
-            .map_err(|_| TimestampError)
+            .ok_or(TimestampError)
     }
 
     /// `None` outside the years 0 to 9999, which RFC 3339 cannot write.
@@ -122,6 +127,11 @@ mod tests {
         assert!(Timestamp::from_unix_micros(year_10000 - 1).is_some());
         assert_eq!(Timestamp::from_unix_micros(year_10000), None);
         assert_eq!(Timestamp::from_unix_micros(-62_167_219_200_000_001), None);
+        // Offsets that carry the instant past the years RFC 3339 writes, once in UTC.
+        for beyond in ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+00:01"] {
+            assert_eq!(Timestamp::parse(beyond), Err(TimestampError), "{beyond}");
+        }
+        assert!(Timestamp::parse("9999-12-31T23:59:59+23:59").is_ok());
     }
 
     proptest! {

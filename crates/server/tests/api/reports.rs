@@ -369,6 +369,8 @@ async fn filters_are_checked_like_every_list() {
     for (query, pointer) in [
         ("bogus=1", "bogus"),
         ("from=yesterday", "from"),
+        // Past the year 9999 once in UTC: refused, never a dropped connection.
+        ("from=9999-12-31T23:59:59-23:59", "from"),
         ("to=2026-02-30", "to"),
         ("status=live", "status"),
         ("programId=%00", "programId"),
