@@ -13,6 +13,8 @@ use crate::violation::Rule;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 const MICROS_PER_SECOND: f64 = 1_000_000.0;
+/// The Julian day number of 1970-01-01, day 0 of [`Day`].
+const JULIAN_DAY_OF_1970: i64 = 2_440_588;
 
 /// How many enrollments are in each status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,17 +95,6 @@ pub fn median_seconds(durations_micros: &[i64]) -> Option<f64> {
     median(durations_micros).map(|micros| micros / MICROS_PER_SECOND)
 }
 
-/// The 0-based ranks, in ascending order, of the values a median of `count` values reads:
-/// one for an odd count, two for an even one. A store that can sort and skip reads only
-/// these and hands them to [`median`].
-pub fn median_ranks(count: u64) -> Option<(u64, u64)> {
-    match count {
-        0 => None,
-        n if n % 2 == 1 => Some((n / 2, n / 2)),
-        n => Some((n / 2 - 1, n / 2)),
-    }
-}
-
 /// The histogram bucket of a decision time in microseconds: the value itself below 10,
 /// else its number of decimal digits and its first two digits (`digits * 100 + leading`),
 /// so a bucket spans at most a tenth of its values and buckets ascend with the times they
@@ -178,12 +169,9 @@ impl Day {
             .map_err(|_| DayError)?;
         let day = u8::try_from(number(8..10)?).map_err(|_| DayError)?;
         let date = Date::from_calendar_date(year, month, day).map_err(|_| DayError)?;
-        let midnight = date.midnight().assume_utc();
-        Ok(Day::of(Timestamp::from_datetime(midnight)))
+        Ok(Day(i64::from(date.to_julian_day()) - JULIAN_DAY_OF_1970))
     }
-}
 
-impl Day {
     /// `YYYY-MM-DD` as ten ASCII bytes, for the years 0 to 9999; without the formatting
     /// machinery, as a report writes tens of thousands of them.
     fn iso_bytes(self) -> Option<[u8; 10]> {
@@ -424,9 +412,6 @@ mod tests {
         assert_eq!(median(&[9, 1, 5]), Some(5.0));
         assert_eq!(median(&[4, 1, 3, 2]), Some(2.5));
         assert_eq!(median_seconds(&[1_500_000, 2_500_000]), Some(2.0));
-        assert_eq!(median_ranks(0), None);
-        assert_eq!(median_ranks(5), Some((2, 2)));
-        assert_eq!(median_ranks(4), Some((1, 2)));
     }
 
     #[test]
@@ -540,18 +525,17 @@ mod tests {
             let below = values.iter().filter(|&&v| (v as f64) < m).count();
             let above = values.iter().filter(|&&v| (v as f64) > m).count();
             prop_assert!(below <= values.len() / 2 && above <= values.len() / 2);
-            // Reading only the middle ranks gives the same median.
+            // Reading only the middle one or two values, as a store does, gives the same median.
             let mut sorted = values.clone();
             sorted.sort_unstable();
-            let (low, high) = median_ranks(values.len() as u64).unwrap();
-            let middle = [sorted[low as usize], sorted[high as usize]];
-            let middle = if low == high { &middle[..1] } else { &middle[..] };
+            let n = sorted.len();
+            let middle = &sorted[(n - 1) / 2..n / 2 + 1];
             prop_assert_eq!(median(middle), Some(m));
         }
 
         #[test]
         fn days_are_written_as_the_calendar_says(day in -719_528i64..2_932_897) {
-            let date = time::Date::from_julian_day(i32::try_from(day + 2_440_588).unwrap()).unwrap();
+            let date = time::Date::from_julian_day(i32::try_from(day + JULIAN_DAY_OF_1970).unwrap()).unwrap();
             let expected = format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
             prop_assert_eq!(Day(day).to_string(), expected);
         }
