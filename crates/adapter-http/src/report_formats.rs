@@ -4,8 +4,6 @@ mod chart;
 
 pub use chart::svg;
 
-use std::fmt::Write as _;
-
 use application::ParticipationReport;
 
 /// The columns, in order.
@@ -50,23 +48,24 @@ pub fn csv(report: &ParticipationReport) -> String {
     for row in &report.instances {
         let p = &row.participation;
         let c = &p.counts;
-        let _ = write!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-            row.id,
+        // As many cells as `HEADER` has columns, in its order.
+        let cells: [String; HEADER.len()] = [
+            row.id.to_string(),
             field(&row.name),
-            row.status.as_str(),
-            c.total(),
-            c.submitted,
-            c.ineligible,
-            c.approved,
-            c.rejected,
-            c.unenrolled,
+            row.status.as_str().to_owned(),
+            c.total().to_string(),
+            c.submitted.to_string(),
+            c.ineligible.to_string(),
+            c.approved.to_string(),
+            c.rejected.to_string(),
+            c.unenrolled.to_string(),
             number(c.eligibility_rate()),
             number(c.approval_rate()),
             number(c.unenrollment_rate()),
             number(p.median_decision_seconds),
-        );
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
     }
     out
 }

@@ -1,7 +1,8 @@
 //! `/reports`: figures across a workspace's instances.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ACCEPT, HeaderValue, VARY};
+use actix_web::http::header::{ACCEPT, HeaderValue, Quality, QualityItem, VARY};
+use actix_web::mime::Mime;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use application::{ParticipationRequest, ReportScope};
@@ -45,34 +46,23 @@ enum Format {
 }
 
 impl Format {
-    /// The first of the `Accept` header's types this resource has (JSON when none is).
+    /// The first of the `Accept` header's types this resource has (JSON when none is);
+    /// ranges that do not parse are passed over.
     fn wanted(req: &HttpRequest) -> Format {
         let Some(accept) = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()) else {
             return Format::Json;
         };
         accept
             .split(',')
-            .filter_map(|range| {
-                let mut parts = range.split(';');
-                let kind = parts.next()?.trim().to_ascii_lowercase();
-                // `q=0` means "not this one".
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                if refused {
-                    return None;
-                }
-                match kind.as_str() {
-                    "application/json" => Some(Format::Json),
-                    "text/csv" => Some(Format::Csv),
-                    "image/svg+xml" => Some(Format::Svg),
-                    _ => None,
-                }
+            .filter_map(|range| range.trim().parse::<QualityItem<Mime>>().ok())
+            // `q=0` means "not this one".
+            .filter(|range| range.quality > Quality::ZERO)
+            .find_map(|range| match range.item.essence_str() {
+                "application/json" => Some(Format::Json),
+                "text/csv" => Some(Format::Csv),
+                "image/svg+xml" => Some(Format::Svg),
+                _ => None,
             })
-            .next()
             .unwrap_or(Format::Json)
     }
 }
@@ -120,4 +110,33 @@ pub async fn participation(
         .headers_mut()
         .insert(VARY, HeaderValue::from_static("Accept"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::Format;
+
+    fn wanted(accept: Option<&str>) -> Format {
+        let request = match accept {
+            Some(accept) => TestRequest::default().insert_header(("Accept", accept)),
+            None => TestRequest::default(),
+        };
+        Format::wanted(&request.to_http_request())
+    }
+
+    #[test]
+    fn the_first_acceptable_type_listed_is_served() {
+        assert_eq!(wanted(None), Format::Json);
+        assert_eq!(wanted(Some("*/*")), Format::Json);
+        assert_eq!(wanted(Some("text/html, Text/CSV")), Format::Csv);
+        assert_eq!(
+            wanted(Some("image/svg+xml, application/json;q=0.5")),
+            Format::Svg
+        );
+        assert_eq!(wanted(Some("application/json;q=0, text/csv")), Format::Csv);
+        assert_eq!(wanted(Some("text/csv;q=0")), Format::Json);
+        assert_eq!(wanted(Some("not a type, image/svg+xml")), Format::Svg);
+    }
 }
