@@ -6,7 +6,7 @@ use std::fmt;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use application::{AppError, Conflict};
+use application::{AppError, Conflict, error_chain};
 use domain::Violations;
 use serde_json::{Map, Value, json};
 
@@ -267,12 +267,7 @@ impl ApiError {
 
     pub(crate) fn log(&self) {
         match self {
-            ApiError::App(AppError::Internal(source)) => {
-                tracing::error!(error = %error_chain(source.as_ref()), "request failed");
-            }
-            ApiError::App(AppError::Unavailable(source)) => {
-                tracing::warn!(error = %error_chain(source), "storage unavailable");
-            }
+            ApiError::App(error) => error.log(),
             ApiError::NotReady(reason) => tracing::warn!(reason, "not ready"),
             ApiError::Internal(source) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "request failed");
@@ -287,18 +282,6 @@ fn describe_transition(body: &mut Map<String, Value>, from: &str, to: &str, allo
     body.insert("from".into(), Value::String(from.to_owned()));
     body.insert("to".into(), Value::String(to.to_owned()));
     body.insert("allowed".into(), allowed.into());
-}
-
-/// An error and all its causes on one line, for the log.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Problem {

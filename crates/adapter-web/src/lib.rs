@@ -4,6 +4,7 @@
 //! page. Everything the instance supplies is escaped by the templates.
 
 mod fields;
+mod form_body;
 mod pages;
 
 use std::net::IpAddr;
@@ -12,10 +13,10 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use application::{AppError, Application, Conflict};
-use domain::{Slug, Violations, WorkspaceId};
+use application::{AppError, Application, Conflict, FormToken, UnreadableToken};
+use domain::{ProgramInstance, Slug, Violation, Violations, WorkspaceId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::fields::Submitted;
@@ -27,15 +28,16 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// How many submissions one client address may make at once, and how fast that refills.
 #[derive(Debug, Clone, Copy)]
 pub struct SubmissionLimits {
-    pub burst: u32,
-    pub per_minute: u32,
+    pub burst: NonZeroU32,
+    pub per_minute: NonZeroU32,
 }
 
 impl Default for SubmissionLimits {
     fn default() -> Self {
         Self {
-            burst: 20,
-            per_minute: 10,
+            // 20 at once, 10 a minute.
+            burst: NonZeroU32::MIN.saturating_add(19),
+            per_minute: NonZeroU32::MIN.saturating_add(9),
         }
     }
 }
@@ -54,11 +56,10 @@ impl std::fmt::Debug for WebState {
 
 impl WebState {
     pub fn new(app: Arc<Application>, limits: SubmissionLimits) -> Self {
-        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let rate = NonZeroU32::new(limits.per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(limits.per_minute).allow_burst(limits.burst);
         Self {
             app,
-            submissions: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+            submissions: RateLimiter::keyed(quota),
         }
     }
 
@@ -126,15 +127,13 @@ fn address(path: &Path<(String, String)>) -> Option<(WorkspaceId, Slug)> {
 }
 
 fn failure(error: &AppError) -> HttpResponse {
+    error.log();
     match error {
         AppError::NotFound(_) => respond(StatusCode::NOT_FOUND, Page::not_found()),
         AppError::Unavailable(_) | AppError::IdempotencyInProgress => {
             respond(StatusCode::SERVICE_UNAVAILABLE, Page::unavailable())
         }
-        other => {
-            tracing::error!(error = %other, "the enrollment page failed");
-            respond(StatusCode::INTERNAL_SERVER_ERROR, Page::unavailable())
-        }
+        _ => respond(StatusCode::INTERNAL_SERVER_ERROR, Page::unavailable()),
     }
 }
 
@@ -163,30 +162,32 @@ async fn show(state: Data<WebState>, path: Path<(String, String)>) -> HttpRespon
         Ok((instance, now)) if !instance.accepting_enrollments(now) => {
             respond(StatusCode::OK, Page::not_accepting(&instance))
         }
-        Ok((instance, _)) => respond(
+        Ok((instance, _)) => form_page(
             StatusCode::OK,
-            Page::form(&instance, action, &Submitted::new(), &Violations::new()),
+            &instance,
+            action,
+            &Submitted::new(),
+            &Violations::new(),
         ),
         Err(error) => failure(&error),
     }
 }
 
-/// A fresh one-time token when a form has none that reads as one of ours.
-fn token_of(submitted: &Submitted) -> Option<String> {
-    let token = submitted.get("token")?.first()?;
-    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then(|| token.clone())
-}
-
-fn parse_form(body: &Bytes) -> Option<Submitted> {
-    let text = std::str::from_utf8(body).ok()?;
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(text)
-        .ok()?
-        .into_inner();
-    let mut submitted = Submitted::new();
-    for (name, value) in pairs {
-        submitted.entry(name).or_default().push(value);
+/// The form of `instance`, with a fresh one-time token.
+fn form_page(
+    status: StatusCode,
+    instance: &ProgramInstance,
+    action: String,
+    submitted: &Submitted,
+    violations: &Violations,
+) -> HttpResponse {
+    match FormToken::fresh() {
+        Ok(token) => respond(
+            status,
+            Page::form(instance, action, &token, submitted, violations),
+        ),
+        Err(error) => failure(&error),
     }
-    Some(submitted)
 }
 
 async fn submit(
@@ -209,11 +210,15 @@ async fn submit(
         return respond(StatusCode::TOO_MANY_REQUESTS, Page::too_many());
     }
     let action = format!("/enroll/{workspace}/{slug}");
-    let submitted = parse_form(&body).unwrap_or_default();
+    let Ok(submitted) = form_body::parse(&body) else {
+        return respond(StatusCode::BAD_REQUEST, Page::unreadable());
+    };
     let honeypot = submitted
         .get("website")
         .is_some_and(|values| values.iter().any(|v| !v.is_empty()));
-    let token = token_of(&submitted);
+    let token = submitted
+        .get("token")
+        .map_or(Err(UnreadableToken), |values| FormToken::parse(values));
     let outcome = call(&state, move |app| {
         let instance = app.public_instance(&workspace, &slug)?;
         if !instance.accepting_enrollments(app.now()) {
@@ -224,6 +229,9 @@ async fn submit(
             return Ok((instance, Submission::Ignored));
         }
         let mut violations = pages::page_violations(&instance, &submitted);
+        if let Err(unreadable) = &token {
+            violations.push(Violation::of("/token", unreadable));
+        }
         let body = fields::enrollment_body(&instance, &submitted);
         // Checked here too, so that every problem of the page shows at once.
         if let Some(serde_json::Value::Object(data)) = body.get("formData")
@@ -231,16 +239,16 @@ async fn submit(
         {
             violations.extend(found.nested_in("/formData"));
         }
-        let application = match domain::enrollment::Application::from_json(body) {
-            Ok(application) if violations.is_empty() => application,
-            Ok(_) => return Ok((instance, Submission::Invalid(submitted, violations))),
-            Err(found) => {
-                violations.extend(found);
+        let (application, token) = match (domain::enrollment::Application::from_json(body), token) {
+            (Ok(application), Ok(token)) if violations.is_empty() => (application, token),
+            (parsed, _) => {
+                if let Err(found) = parsed {
+                    violations.extend(found);
+                }
                 return Ok((instance, Submission::Invalid(submitted, violations)));
             }
         };
-        let token = token.unwrap_or_default();
-        let outcome = match app.enroll_on_page(&workspace, &slug, application, &token) {
+        let outcome = match app.enroll_on_page(&instance, application, &token) {
             Ok(done) => Submission::Done(Box::new(done)),
             Err(AppError::Invalid(found)) => Submission::Invalid(submitted, found),
             Err(AppError::Conflict(Conflict::NotAcceptingEnrollments)) => Submission::NotAccepting,
@@ -258,9 +266,12 @@ async fn submit(
         Ok((instance, Submission::NotAccepting)) => {
             respond(StatusCode::CONFLICT, Page::not_accepting(&instance))
         }
-        Ok((instance, Submission::Invalid(submitted, violations))) => respond(
+        Ok((instance, Submission::Invalid(submitted, violations))) => form_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            Page::form(&instance, action, &submitted, &violations),
+            &instance,
+            action,
+            &submitted,
+            &violations,
         ),
         Err(error) => failure(&error),
     }

@@ -1,5 +1,6 @@
 //! The pages, as askama templates (HTML-escaped by default) and the values they show.
 
+use application::FormToken;
 use askama::Template;
 use domain::eligibility::Evaluation;
 use domain::{Enrollment, EnrollmentStatus, ProgramInstance, Violation, Violations};
@@ -21,6 +22,8 @@ pub(crate) struct FormPage {
     form_fields: Vec<FieldView>,
     consent: Option<FieldView>,
     error_count: usize,
+    /// The messages of errors no field shows.
+    form_errors: Vec<String>,
 }
 
 #[derive(Template)]
@@ -61,20 +64,8 @@ fn logo(instance: &ProgramInstance) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn fresh_token() -> String {
-    let mut bytes = [0u8; 16];
-    // Without randomness a token is still unique enough per form: the clock's nanoseconds.
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What the page asks beyond the domain's rules: who is enrolling, consent to the terms,
-/// and a form that has its token.
+/// What the page asks beyond the domain's rules: who is enrolling, and consent to the
+/// terms.
 pub fn page_violations(instance: &ProgramInstance, submitted: &Submitted) -> Violations {
     let mut violations = Violations::new();
     let blank = |name: &str| {
@@ -103,28 +94,23 @@ pub fn page_violations(instance: &ProgramInstance, submitted: &Submitted) -> Vio
             "accept the terms to enroll",
         ));
     }
-    if submitted
-        .get("token")
-        .is_none_or(|values| values.len() != 1)
-    {
-        violations.push(Violation::new(
-            "/token",
-            "expired_form",
-            "this form could not be read; please check your answers and send it again",
-        ));
-    }
     violations
+}
+
+/// The form field a violation is about, if any.
+fn field_name(violation: &Violation) -> Option<String> {
+    if violation.pointer == "/consent" {
+        Some("consent".to_owned())
+    } else {
+        fields::field_of(&violation.pointer)
+    }
 }
 
 fn place_errors(fields: &mut [FieldView], violations: &Violations, placed: &mut usize) {
     for field in fields {
         let message = violations.iter().find_map(|violation| {
-            let name = if violation.pointer == "/consent" {
-                Some("consent".to_owned())
-            } else {
-                fields::field_of(&violation.pointer)
-            };
-            (name.as_deref() == Some(field.name.as_str())).then(|| violation.message.clone())
+            (field_name(violation).as_deref() == Some(field.name.as_str()))
+                .then(|| violation.message.clone())
         });
         if let Some(message) = message {
             field.autofocus = *placed == 0;
@@ -138,6 +124,7 @@ impl Page {
     pub fn form(
         instance: &ProgramInstance,
         action: String,
+        token: &FormToken,
         submitted: &Submitted,
         violations: &Violations,
     ) -> Self {
@@ -150,6 +137,19 @@ impl Page {
             fields::keep_values(group, submitted);
             place_errors(group, violations, &mut placed);
         }
+        let shown: Vec<&str> = [&customer, &device, &form, &consent]
+            .into_iter()
+            .flatten()
+            .map(|field| field.name.as_str())
+            .collect();
+        // What no field shows (an unreadable form) is said in the summary.
+        let form_errors: Vec<String> = violations
+            .iter()
+            .filter(|violation| {
+                field_name(violation).is_none_or(|name| !shown.contains(&name.as_str()))
+            })
+            .map(|violation| violation.message.clone())
+            .collect();
         let name = instance.name().as_str().to_owned();
         Page::Form(Box::new(FormPage {
             title: format!("Enroll: {name}"),
@@ -157,13 +157,13 @@ impl Page {
             description: instance.description().map(|d| d.as_str().to_owned()),
             terms: instance.custom_terms().map(|t| t.as_str().to_owned()),
             action,
-            token: fresh_token(),
+            token: token.as_str().to_owned(),
             customer_fields: customer,
             device_fields: device,
             form_fields: form,
             consent: consent.pop(),
-            // Errors no field shows (an expired form) still count in the summary.
-            error_count: placed.max(usize::from(!violations.is_empty())),
+            error_count: placed + form_errors.len(),
+            form_errors,
             name,
         }))
     }

@@ -101,3 +101,28 @@ impl From<StoreError> for AppError {
         }
     }
 }
+
+impl AppError {
+    /// Logs a failure an operator must see (a fault, storage unavailable) with all its
+    /// causes; refusals of a request are the caller's business and are not logged here.
+    /// Every inbound adapter logs through this, once per failed request.
+    pub fn log(&self) {
+        match self {
+            AppError::Internal(source) => {
+                tracing::error!(error = %error_chain(source.as_ref()), "request failed");
+            }
+            AppError::Unavailable(source) => {
+                tracing::warn!(error = %error_chain(source), "storage unavailable");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An error and all its causes on one line, for a log or a terminal.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |error| error.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}

@@ -23,14 +23,14 @@ use std::sync::Arc;
 
 pub use auth::{ApiKeySecret, KeyCacheSettings};
 pub use enrollments::EligibilityCheck;
-pub use error::{AppError, Conflict};
+pub use error::{AppError, Conflict, error_chain};
 pub use events::{EventsRequest, HistoryEntry};
 pub use idempotency::{IdempotencyKey, Idempotent, Respond};
 pub use instances::ListRequest;
 pub use keys::KeyRequest;
 pub use operator::ProgramRequest;
 pub use principal::Principal;
-pub use public_page::PageSubmission;
+pub use public_page::{FormToken, PageSubmission, UnreadableToken};
 pub use reports::{InstanceRow, Participation, ParticipationReport, ParticipationRequest};
 pub use system::{CuidGenerator, SystemClock};
 pub use webhooks::{DeliveryRound, WebhookSettings};

@@ -246,7 +246,8 @@ pub struct Enrollment {
 }
 
 /// What an applicant submits.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Application {
     pub customer: Customer,
     pub device: Device,

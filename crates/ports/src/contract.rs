@@ -310,9 +310,24 @@ pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
         None,
         "nothing stored"
     );
-    store_instance(
-        store,
-        &instance_with(&b, &program, 3, named("Same name"), now),
+    let other = instance_with(&b, &program, 3, named("Same name"), now);
+    store_instance(store, &other);
+    let slug = other.slug().clone();
+    assert_eq!(
+        InstanceStore::get_by_slug(store, &a, &slug)
+            .unwrap()
+            .map(|found| found.id().clone()),
+        Some(instance_id(1)),
+        "a slug names one instance in each workspace"
+    );
+    assert_eq!(
+        InstanceStore::get_by_slug(store, &b, &slug).unwrap(),
+        Some(other)
+    );
+    let unused = Slug::parse("no-such-slug").unwrap();
+    assert_eq!(
+        InstanceStore::get_by_slug(store, &a, &unused).unwrap(),
+        None
     );
 }
 

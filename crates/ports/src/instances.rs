@@ -1,4 +1,4 @@
-use domain::{InstanceId, ProgramId, ProgramInstance, Status, Timestamp, WorkspaceId};
+use domain::{InstanceId, ProgramId, ProgramInstance, Slug, Status, Timestamp, WorkspaceId};
 
 use crate::{Event, IdempotentAnswer, InstanceSnapshot, StoreError};
 
@@ -71,6 +71,14 @@ pub trait InstanceStore: Send + Sync {
         &self,
         workspace: &WorkspaceId,
         id: &InstanceId,
+    ) -> Result<Option<ProgramInstance>, StoreError>;
+
+    /// The instance whose slug this is in the workspace (slugs are unique per workspace,
+    /// whatever the status); `None` when the workspace has none.
+    fn get_by_slug(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &Slug,
     ) -> Result<Option<ProgramInstance>, StoreError>;
 
     /// The instance as it is shown (see `InstanceSnapshot`); `None` as for `get`.

@@ -1,11 +1,13 @@
 //! Every setting, as a command-line flag with an environment variable (so `--help` lists them
 //! all, with their defaults), and the typed settings the server runs with.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
 use adapter_http::{FailureLimits, TrustedNetwork};
 use adapter_postgres::ConnectionUrl;
+use adapter_web::SubmissionLimits;
 use adapter_webhooks::SenderSettings;
 use application::{KeyCacheSettings, WebhookSettings};
 use clap::{Args, ValueEnum};
@@ -199,6 +201,14 @@ pub struct ServeArgs {
     #[arg(long = "auth-failure-refill-per-sec", value_name = "RATE", env = "AUTH_FAILURE_REFILL_PER_SEC", default_value_t = FailureLimits::default().per_second, hide_env_values = true)]
     pub auth_failure_refill_per_sec: f64,
 
+    /// Enrollment page submissions one client address may send at once, before the 429 page.
+    #[arg(long = "page-submission-burst", value_name = "N", env = "PAGE_SUBMISSION_BURST", default_value_t = SubmissionLimits::default().burst, hide_env_values = true)]
+    pub page_submission_burst: NonZeroU32,
+
+    /// How fast that allowance refills (submissions per minute).
+    #[arg(long = "page-submissions-per-minute", value_name = "N", env = "PAGE_SUBMISSIONS_PER_MINUTE", default_value_t = SubmissionLimits::default().per_minute, hide_env_values = true)]
+    pub page_submissions_per_minute: NonZeroU32,
+
     /// Proxies whose X-Forwarded-For names the client (comma-separated addresses or
     /// networks, e.g. 10.0.0.0/8,127.0.0.1); by default none is believed.
     #[arg(
@@ -264,6 +274,7 @@ pub struct Settings {
     pub shutdown_drain: StdDuration,
     pub key_cache: KeyCacheSettings,
     pub auth_failures: FailureLimits,
+    pub page_submissions: SubmissionLimits,
     pub trusted_proxies: Vec<TrustedNetwork>,
     pub webhooks: WebhookSettings,
     pub webhook_sender: SenderSettings,
@@ -287,6 +298,10 @@ impl Settings {
             auth_failures: FailureLimits {
                 burst: serve.auth_failure_burst,
                 per_second: serve.auth_failure_refill_per_sec.max(0.001),
+            },
+            page_submissions: SubmissionLimits {
+                burst: serve.page_submission_burst,
+                per_minute: serve.page_submissions_per_minute,
             },
             trusted_proxies: serve.trusted_proxies.clone(),
             webhooks: WebhookSettings {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::web;
 use adapter_http::{HttpState, Metrics};
-use adapter_web::{SubmissionLimits, WebState};
+use adapter_web::WebState;
 use adapter_webhooks::HttpSender;
 use application::Application;
 
@@ -68,10 +68,7 @@ pub fn start_server(
         settings.trusted_proxies.clone(),
         slots,
     ));
-    let pages = web::Data::new(WebState::new(
-        state.app.clone(),
-        SubmissionLimits::default(),
-    ));
+    let pages = web::Data::new(WebState::new(state.app.clone(), settings.page_submissions));
     let server = adapter_http::serve(listener, state.clone(), settings.workers, FINISH_WITHIN, {
         let pages = pages.clone();
         move |config: &mut web::ServiceConfig| adapter_web::configure(config, pages.clone())

@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use application::error_chain;
 use clap::Parser;
 use serde_json::json;
 use server::cli::{self, Cli, Command, KeyCommand, ProgramArgs, ProgramCommand, WorkspaceCommand};
@@ -73,14 +74,6 @@ fn init_logging(log: &LogArgs) {
             .with_span_list(false)
             .init(),
     }
-}
-
-/// An error and all its causes on one line.
-fn error_chain(error: &(dyn Error + 'static)) -> String {
-    std::iter::successors(Some(error), |error| (*error).source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

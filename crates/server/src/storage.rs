@@ -152,8 +152,7 @@ fn maintenance_url(url: &str) -> Option<(String, String)> {
 
 /// Whether `error` or one of its causes says `text`.
 fn error_chain_mentions(error: &(dyn std::error::Error + 'static), text: &str) -> bool {
-    std::iter::successors(Some(error), |error| (*error).source())
-        .any(|error| error.to_string().contains(text))
+    application::error_chain(error).contains(text)
 }
 
 fn create_missing_database(url: &str) -> Result<(), SetupError> {

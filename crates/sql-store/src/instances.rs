@@ -1,6 +1,6 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use domain::{ApiKeyId, InstanceId, ProgramInstance, Status, WorkspaceId};
+use domain::{ApiKeyId, InstanceId, ProgramInstance, Slug, Status, WorkspaceId};
 use ports::{
     Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
     LockedInstance, Page, StoreError,
@@ -170,6 +170,23 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
             program_instances::table
                 .filter(program_instances::workspace_id.eq(workspace.as_str()))
                 .filter(program_instances::id.eq(id.as_str()))
+                .select(InstanceRow::as_select())
+                .first(conn)
+                .optional()
+        })?
+        .map(InstanceRow::into_domain)
+        .transpose()
+    }
+
+    fn get_by_slug(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &Slug,
+    ) -> Result<Option<ProgramInstance>, StoreError> {
+        self.read(|conn| {
+            program_instances::table
+                .filter(program_instances::workspace_id.eq(workspace.as_str()))
+                .filter(program_instances::slug.eq(slug.as_str()))
                 .select(InstanceRow::as_select())
                 .first(conn)
                 .optional()

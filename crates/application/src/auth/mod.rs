@@ -135,7 +135,7 @@ impl Authenticator {
     }
 }
 
-fn random_hex(len: usize) -> Result<String, AppError> {
+pub(crate) fn random_hex(len: usize) -> Result<String, AppError> {
     let mut bytes = vec![0u8; len.div_ceil(2)];
     getrandom::getrandom(&mut bytes).map_err(|error| AppError::Internal(Box::new(error)))?;
     let mut text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

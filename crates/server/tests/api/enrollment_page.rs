@@ -2,12 +2,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_sqlite_app};
 
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     headers: awc::http::header::HeaderMap,
-    html: String,
+    pub(crate) html: String,
 }
 
 impl Page {
@@ -19,9 +19,18 @@ impl Page {
     }
 
     /// The value of the form's hidden one-time token.
-    fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         let at = self.html.find("name=\"token\" value=\"").expect("a token") + 20;
         self.html[at..at + 32].to_owned()
+    }
+
+    /// The enrollment a confirmation names; `None` on any other page.
+    pub(crate) fn reference(&self) -> Option<String> {
+        if !self.html.contains("class=\"outcome ") {
+            return None;
+        }
+        let at = self.html.find("<strong>")? + 8;
+        Some(self.html[at..at + self.html[at..].find('<')?].to_owned())
     }
 }
 
@@ -34,7 +43,7 @@ async fn page_of(mut response: awc::ClientResponse) -> Page {
     }
 }
 
-async fn get_page(app: &TestApp, path: &str) -> Page {
+pub(crate) async fn get_page(app: &TestApp, path: &str) -> Page {
     page_of(
         app.client
             .get(format!("{}{path}", app.base))
@@ -51,6 +60,11 @@ async fn post_form(app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> Page {
         .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
         .collect::<Vec<_>>()
         .join("&");
+    post_body(app, path, body.into_bytes()).await
+}
+
+/// Posts `body` as it is, as a form.
+pub(crate) async fn post_body(app: &TestApp, path: &str, body: Vec<u8>) -> Page {
     let response = app
         .client
         .post(format!("{}{path}", app.base))
@@ -61,7 +75,7 @@ async fn post_form(app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> Page {
     page_of(response).await
 }
 
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -74,7 +88,7 @@ fn encode(text: &str) -> String {
 }
 
 /// A live instance with criteria, a form and terms, named with characters HTML must escape.
-async fn rebate(app: &TestApp) -> Value {
+pub(crate) async fn rebate(app: &TestApp) -> Value {
     app.create_instance(
         &app.a.key,
         json!({
@@ -95,7 +109,7 @@ async fn rebate(app: &TestApp) -> Value {
     .await
 }
 
-const PAGE: &str = "/enroll/ws_a/battery-rebate-page";
+pub(crate) const PAGE: &str = "/enroll/ws_a/battery-rebate-page";
 
 #[actix_web::test]
 async fn the_page_shows_the_instance_escaped_with_every_control_labelled() {
@@ -229,13 +243,9 @@ async fn a_submission_enrolls_once_and_a_broken_one_is_shown_again() {
     );
     let again = post_form(&app, PAGE, &good).await;
     assert_eq!(again.status, 200);
-    let reference = |html: &str| {
-        let at = html.find("<strong>").unwrap() + 8;
-        html[at..at + html[at..].find('<').unwrap()].to_owned()
-    };
     assert_eq!(
-        reference(&done.html),
-        reference(&again.html),
+        done.reference(),
+        again.reference(),
         "a resubmission is the same enrollment"
     );
 
@@ -244,7 +254,7 @@ async fn a_submission_enrolls_once_and_a_broken_one_is_shown_again() {
         .await;
     let enrollments = listed.body["data"].as_array().unwrap();
     assert_eq!(enrollments.len(), 1);
-    assert_eq!(enrollments[0]["id"], reference(&done.html));
+    assert_eq!(enrollments[0]["id"], done.reference().unwrap());
     assert_eq!(enrollments[0]["status"], "submitted");
     assert_eq!(
         enrollments[0]["formData"]["uses"],
@@ -371,4 +381,155 @@ async fn submissions_are_limited_per_client_address() {
     let limited = post_form(&app, PAGE, &[]).await;
     assert_eq!(limited.status, 429);
     assert!(limited.html.contains("Too many"));
+}
+
+/// Answers the rebate's page takes, for `name` (`email` from it), with `token`.
+fn answers<'a>(token: &'a str, name: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("token", token),
+        ("customer.name", name),
+        ("customer.email", email),
+        ("customer.region", "NY"),
+        ("device.capacity", "13.5"),
+        ("form.account", "0123456789"),
+        ("consent", "true"),
+    ]
+}
+
+async fn enrollment_named(app: &TestApp, reference: &str) -> String {
+    let enrollment = app
+        .get(&format!("/enrollments/{reference}"), &app.a.key)
+        .await;
+    assert_eq!(enrollment.status, 200, "{}", enrollment.body);
+    enrollment.body["customer"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn changed_answers_are_their_own_enrollment(app: TestApp) {
+    let instance = rebate(&app).await;
+    let token = get_page(&app, PAGE).await.token();
+    let carl = post_form(
+        &app,
+        PAGE,
+        &answers(&token, "Carl Diaz", "carl@example.com"),
+    )
+    .await;
+    assert_eq!(carl.status, 200, "{}", carl.html);
+    let again = post_form(
+        &app,
+        PAGE,
+        &answers(&token, "Carl Diaz", "carl@example.com"),
+    )
+    .await;
+    assert_eq!(
+        again.reference(),
+        carl.reference(),
+        "the same answers replay"
+    );
+
+    // Back, another name, Enroll: with the same token.
+    let dana = post_form(&app, PAGE, &answers(&token, "Dana Eve", "dana@example.com")).await;
+    assert_eq!(dana.status, 200, "{}", dana.html);
+    assert!(dana.html.contains("your enrollment is submitted"));
+    let (carl, dana) = (carl.reference().unwrap(), dana.reference().unwrap());
+    assert_ne!(dana, carl, "never somebody else's confirmation");
+    assert_eq!(enrollment_named(&app, &carl).await, "Carl Diaz");
+    assert_eq!(enrollment_named(&app, &dana).await, "Dana Eve");
+    let dana_again = post_form(&app, PAGE, &answers(&token, "Dana Eve", "dana@example.com")).await;
+    assert_eq!(dana_again.reference(), Some(dana));
+
+    let id = instance["id"].as_str().unwrap();
+    let listed = app
+        .get(&format!("/programInstances/{id}/enrollments"), &app.a.key)
+        .await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn changed_answers_are_their_own_enrollment_on_postgres() {
+    changed_answers_are_their_own_enrollment(spawn_app().await).await;
+}
+
+#[actix_web::test]
+async fn changed_answers_are_their_own_enrollment_on_sqlite() {
+    changed_answers_are_their_own_enrollment(spawn_sqlite_app().await).await;
+}
+
+async fn unreadable_tokens_are_shown_on_the_form(app: TestApp) {
+    let instance = rebate(&app).await;
+    let made = get_page(&app, PAGE).await.token();
+    let upper = made.to_uppercase();
+    let short = &made[1..];
+    let cases: [&[&str]; 6] = [&[], &[""], &["zz"], &[short], &[&upper], &[&made, &made]];
+    for tokens in cases {
+        // Two people whose forms lost their token: neither is confirmed.
+        for (name, email) in [
+            ("Carl Diaz", "carl@example.com"),
+            ("Dana Eve", "dana@example.com"),
+        ] {
+            let mut pairs = answers("", name, email);
+            pairs.remove(0);
+            pairs.extend(tokens.iter().map(|token| ("token", *token)));
+            let page = post_form(&app, PAGE, &pairs).await;
+            assert_eq!(page.status, 422, "{tokens:?}: {}", page.html);
+            assert!(
+                page.html.contains("this form could not be read"),
+                "{tokens:?}: {}",
+                page.html
+            );
+            assert!(
+                page.html.contains(&format!("value=\"{name}\"")),
+                "answers kept"
+            );
+            assert_eq!(page.reference(), None);
+            let fresh = page.token();
+            assert!(fresh != made && !tokens.contains(&fresh.as_str()));
+        }
+    }
+    let id = instance["id"].as_str().unwrap();
+    let listed = app
+        .get(&format!("/programInstances/{id}/enrollments"), &app.a.key)
+        .await;
+    assert_eq!(listed.body["data"], json!([]), "nothing stored");
+}
+
+#[actix_web::test]
+async fn unreadable_tokens_are_shown_on_the_form_on_postgres() {
+    unreadable_tokens_are_shown_on_the_form(spawn_app().await).await;
+}
+
+#[actix_web::test]
+async fn unreadable_tokens_are_shown_on_the_form_on_sqlite() {
+    unreadable_tokens_are_shown_on_the_form(spawn_sqlite_app().await).await;
+}
+
+#[actix_web::test]
+async fn an_undecodable_form_gets_the_400_page() {
+    let app = spawn_app().await;
+    let instance = rebate(&app).await;
+    let token = get_page(&app, PAGE).await.token();
+    for broken in [
+        "customer.name=%FF",
+        "customer.name=%zz",
+        "customer.name=Ann%",
+    ] {
+        let body = format!("token={token}&{broken}&customer.email=ann%40example.com");
+        let page = post_body(&app, PAGE, body.into_bytes()).await;
+        assert_eq!(page.status, 400, "{broken}: {}", page.html);
+        assert!(page.header("content-type").starts_with("text/html"));
+        assert!(
+            page.html.contains("Could not read the form"),
+            "{}",
+            page.html
+        );
+    }
+    let raw = post_body(&app, PAGE, b"customer.name=\xff".to_vec()).await;
+    assert_eq!(raw.status, 400);
+    let id = instance["id"].as_str().unwrap();
+    let listed = app
+        .get(&format!("/programInstances/{id}/enrollments"), &app.a.key)
+        .await;
+    assert_eq!(listed.body["data"], json!([]));
 }

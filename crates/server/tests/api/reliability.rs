@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use application::Ports;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use domain::{InstanceId, ProgramInstance, WorkspaceId};
+use domain::{InstanceId, ProgramInstance, Slug, WorkspaceId};
 use ports::{
     Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
 };
@@ -141,6 +141,14 @@ impl InstanceStore for FailingInserts {
         id: &InstanceId,
     ) -> Result<Option<ProgramInstance>, StoreError> {
         self.inner.get(workspace, id)
+    }
+
+    fn get_by_slug(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &Slug,
+    ) -> Result<Option<ProgramInstance>, StoreError> {
+        self.inner.get_by_slug(workspace, slug)
     }
 
     fn snapshot(
