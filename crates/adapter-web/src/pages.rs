@@ -64,10 +64,37 @@ fn logo(instance: &ProgramInstance) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// What the page asks beyond the domain's rules: who is enrolling, and consent to the
-/// terms.
+/// Where a field's answer lands in the enrollment body (the pointer of its violations).
+fn pointer_of(name: &str) -> String {
+    match name.strip_prefix("form.") {
+        Some(key) => format!("/formData/{key}"),
+        None => format!("/{}", name.replace('.', "/")),
+    }
+}
+
+/// What the page asks beyond the domain's rules: who is enrolling, consent to the terms,
+/// and one answer to each question that takes one (a browser never repeats such a field,
+/// and taking one of several answers would store something that was not quite sent).
 pub fn page_violations(instance: &ProgramInstance, submitted: &Submitted) -> Violations {
     let mut violations = Violations::new();
+    let single_valued = fields::customer_fields(instance)
+        .into_iter()
+        .chain(fields::device_fields(instance))
+        .chain(fields::form_fields(instance))
+        .chain(fields::consent_field(instance))
+        .filter(|field| field.control != "checkboxes");
+    for field in single_valued {
+        if submitted
+            .get(&field.name)
+            .is_some_and(|values| values.len() > 1)
+        {
+            violations.push(Violation::new(
+                pointer_of(&field.name),
+                "repeated",
+                format!("{} was answered more than once", field.label),
+            ));
+        }
+    }
     let blank = |name: &str| {
         submitted
             .get(name)
@@ -79,9 +106,8 @@ pub fn page_violations(instance: &ProgramInstance, submitted: &Submitted) -> Vio
         .chain(fields::device_fields(instance))
     {
         if field.required && blank(&field.name) {
-            let pointer = format!("/{}", field.name.replace('.', "/"));
             violations.push(Violation::new(
-                pointer,
+                pointer_of(&field.name),
                 "required",
                 format!("{} is required", field.label),
             ));

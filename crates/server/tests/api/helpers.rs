@@ -260,7 +260,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// `spawn_app` over the embedded SQLite adapter.
 pub async fn spawn_sqlite_app() -> TestApp {
-    spawn_app_on(TestStore::Sqlite(TestFolder::create()), |_| {}).await
+    spawn_sqlite_app_with(|_| {}).await
+}
+
+/// `spawn_sqlite_app` with adjusted settings.
+pub async fn spawn_sqlite_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(TestStore::Sqlite(TestFolder::create()), adjust).await
 }
 
 async fn spawn_app_on(store: TestStore, adjust: impl FnOnce(&mut Settings)) -> TestApp {

@@ -26,6 +26,7 @@ mod isolation;
 mod keys;
 mod migrations;
 mod operations;
+mod page_fuzz;
 mod reliability;
 mod reports;
 mod schema_parity;
