@@ -180,23 +180,24 @@ pub fn parse_lifetime(text: &str) -> Result<Duration, CommandError> {
             "--expires-in {text:?}: use a number with s, m, h or d, e.g. 30d"
         ))
     };
-    let split = text.len().checked_sub(1).ok_or_else(invalid)?;
-    let (count, unit) = text.split_at(split);
-    let count: i64 = count.parse().ok().filter(|n| *n > 0).ok_or_else(invalid)?;
+    // The unit is the last character, whatever its width in bytes.
+    let unit = text.chars().next_back().ok_or_else(invalid)?;
+    let count = &text[..text.len() - unit.len_utf8()];
     let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
         _ => return Err(invalid()),
     };
+    let count: i64 = count.parse().ok().filter(|n| *n > 0).ok_or_else(invalid)?;
     count
         .checked_mul(seconds)
         .map(Duration::seconds)
         .ok_or_else(invalid)
 }
 
-fn grant(
+pub fn grant(
     scopes: Option<Vec<String>>,
     instances: Option<Vec<String>>,
 ) -> Result<Grant, CommandError> {
@@ -287,13 +288,13 @@ pub struct ProgramArgs<'a> {
 }
 
 pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value, CommandError> {
-    let visibility = if args.private {
-        let shared_with = workspace_ids(&args.share_with.unwrap_or_default(), "--share-with")?;
-        Visibility::Private { shared_with }
-    } else if args.share_with.is_some() {
-        return Err(CommandError::Usage("--share-with needs --private".into()));
-    } else {
-        Visibility::Public
+    let visibility = match (args.private, &args.share_with) {
+        (true, Some(ids)) => Visibility::Private {
+            shared_with: workspace_ids(ids, "--share-with")?,
+        },
+        (true, None) => return Err(CommandError::Usage("--private needs --share-with".into())),
+        (false, Some(_)) => return Err(CommandError::Usage("--share-with needs --private".into())),
+        (false, None) => Visibility::Public,
     };
     let request = ProgramRequest {
         id: args
@@ -316,7 +317,7 @@ pub fn create_program(app: &Application, args: ProgramArgs<'_>) -> Result<Value,
     ))?)
 }
 
-fn workspace_ids(ids: &[String], flag: &str) -> Result<Vec<WorkspaceId>, CommandError> {
+pub fn workspace_ids(ids: &[String], flag: &str) -> Result<Vec<WorkspaceId>, CommandError> {
     ids.iter()
         .map(|id| WorkspaceId::parse(id.trim()))
         .collect::<Result<_, _>>()
@@ -458,6 +459,7 @@ pub fn init(app: &Application) -> Result<Value, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn lifetimes_parse_in_every_unit() {
@@ -465,8 +467,64 @@ mod tests {
         assert_eq!(parse_lifetime("12h").unwrap(), Duration::hours(12));
         assert_eq!(parse_lifetime("15m").unwrap(), Duration::minutes(15));
         assert_eq!(parse_lifetime("90s").unwrap(), Duration::seconds(90));
-        for bad in ["", "d", "0d", "-1d", "3w", "1.5h", "99999999999999999d"] {
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "3w",
+            "1.5h",
+            "99999999999999999d",
+            "3é",
+            "é",
+            "3dé",
+            "٣d",
+        ] {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_lifetime_makes_the_parser_panic(text in "\\PC{0,12}|[0-9]{0,20}\\PC?") {
+            let _ = parse_lifetime(&text);
+        }
+
+        #[test]
+        fn every_count_in_every_unit_is_read_back(count in 1..1_000_000i64, unit in 0..4usize) {
+            let (suffix, seconds) = [("s", 1), ("m", 60), ("h", 3_600), ("d", 86_400)][unit];
+            prop_assert_eq!(
+                parse_lifetime(&format!("{count}{suffix}")).unwrap(),
+                Duration::seconds(count * seconds)
+            );
+        }
+
+        #[test]
+        fn no_scopes_or_ids_make_the_parsers_panic(
+            scopes in prop::option::of(prop::collection::vec("\\PC{0,24}|[a-zA-Z:]{0,24}", 0..4)),
+            instances in prop::option::of(prop::collection::vec("\\PC{0,30}|c[0-9a-z]{24}", 0..4)),
+            ids in prop::collection::vec("\\PC{0,30}|[a-z_0-9-]{0,40}", 0..4),
+        ) {
+            let _ = grant(scopes, instances);
+            let _ = workspace_ids(&ids, "--with");
+            for id in &ids {
+                let _ = WorkspaceId::parse(id);
+                let _ = ApiKeyId::parse(id);
+                let _ = ProgramId::parse(id);
+                let _ = InstanceId::parse(id);
+                let _ = Slug::parse(id);
+                let _ = Name::parse(id);
+                let _ = Description::parse(id);
+            }
+        }
+
+        #[test]
+        fn every_scope_by_its_name_is_granted(picked in prop::sample::subsequence(Scope::ALL.to_vec(), 1..=Scope::ALL.len())) {
+            let names = picked.iter().map(|scope| scope.as_str().to_owned()).collect();
+            let granted = grant(Some(names), None).unwrap();
+            for scope in Scope::ALL {
+                prop_assert_eq!(granted.allows(scope), picked.contains(&scope));
+            }
         }
     }
 

@@ -69,6 +69,22 @@ fn positive(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A rate: a finite number above 0.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("must be a number above 0".to_owned()),
+    }
+}
+
+/// A factor: a finite number of at least 0.
+fn scale(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(factor) if factor.is_finite() && factor >= 0.0 => Ok(factor),
+        _ => Err("must be a number of at least 0".to_owned()),
+    }
+}
+
 /// Storage settings, for every command.
 #[derive(Debug, Clone, Args)]
 pub struct StorageArgs {
@@ -198,7 +214,7 @@ pub struct ServeArgs {
     pub auth_failure_burst: u32,
 
     /// How fast that allowance refills (per second).
-    #[arg(long = "auth-failure-refill-per-sec", value_name = "RATE", env = "AUTH_FAILURE_REFILL_PER_SEC", default_value_t = FailureLimits::default().per_second, hide_env_values = true)]
+    #[arg(long = "auth-failure-refill-per-sec", value_name = "RATE", env = "AUTH_FAILURE_REFILL_PER_SEC", default_value_t = FailureLimits::default().per_second, value_parser = positive_rate, hide_env_values = true)]
     pub auth_failure_refill_per_sec: f64,
 
     /// Enrollment page submissions one client address may send at once, before the 429 page.
@@ -236,6 +252,7 @@ pub struct ServeArgs {
         value_name = "FACTOR",
         env = "WEBHOOK_BACKOFF_SCALE",
         default_value_t = 1.0,
+        value_parser = scale,
         hide_env_values = true
     )]
     pub webhook_backoff_scale: f64,
@@ -251,9 +268,10 @@ pub struct ServeArgs {
         value_name = "MS",
         env = "WEBHOOK_TIMEOUT_MS",
         default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=600_000),
         hide_env_values = true
     )]
-    pub webhook_timeout_ms: u64,
+    pub webhook_timeout_ms: u32,
 }
 
 /// Everything the server needs to start.
@@ -297,7 +315,7 @@ impl Settings {
             },
             auth_failures: FailureLimits {
                 burst: serve.auth_failure_burst,
-                per_second: serve.auth_failure_refill_per_sec.max(0.001),
+                per_second: serve.auth_failure_refill_per_sec,
             },
             page_submissions: SubmissionLimits {
                 burst: serve.page_submission_burst,
@@ -306,17 +324,16 @@ impl Settings {
             trusted_proxies: serve.trusted_proxies.clone(),
             webhooks: WebhookSettings {
                 allow_http: serve.webhook_allow_http,
-                backoff_scale: serve.webhook_backoff_scale.max(0.0),
+                backoff_scale: serve.webhook_backoff_scale,
                 // An attempt's claim outlives the attempt: another process takes it over
                 // only from one that died.
-                lease: Duration::milliseconds(
-                    i64::try_from(serve.webhook_timeout_ms).unwrap_or(i64::MAX / 2),
-                ) + Duration::seconds(5),
+                lease: Duration::milliseconds(i64::from(serve.webhook_timeout_ms))
+                    + Duration::seconds(5),
                 ..WebhookSettings::default()
             },
             webhook_sender: SenderSettings {
                 allow_private: serve.webhook_allow_private,
-                timeout: StdDuration::from_millis(serve.webhook_timeout_ms),
+                timeout: StdDuration::from_millis(u64::from(serve.webhook_timeout_ms)),
             },
             webhook_workers: serve.webhook_workers,
         }

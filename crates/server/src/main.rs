@@ -39,7 +39,17 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log);
+    let filter = match EnvFilter::try_new(&cli.log.filter) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!(
+                "error: --log-filter (RUST_LOG) {:?}: {error}",
+                cli.log.filter
+            );
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(filter, &cli.log);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -54,14 +64,7 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr (stdout carries command output): text, coloured on a terminal only, or
 /// one JSON object per line.
-fn init_logging(log: &LogArgs) {
-    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|error| {
-        eprintln!(
-            "warning: log filter {:?} not understood ({error}); using info",
-            log.filter
-        );
-        EnvFilter::new("info")
-    });
+fn init_logging(filter: EnvFilter, log: &LogArgs) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -86,8 +89,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     } = cli;
     let command = command.unwrap_or(Command::Serve(serve_args.clone()));
     if let Command::Openapi = command {
-        println!("{}", adapter_http::openapi_document());
-        return Ok(());
+        return print(adapter_http::openapi_document());
     }
     let serve_args = match &command {
         Command::Serve(args) => args.clone(),
@@ -117,8 +119,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })?
         }
     };
-    println!("{output}");
-    Ok(())
+    print(output)
+}
+
+/// Writes a command's output: a closed stdout (`| head`) is an error of the command, not a
+/// panic.
+fn print(output: impl std::fmt::Display) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{output}")
+        .and_then(|()| stdout.flush())
+        .map_err(boxed)
 }
 
 fn boxed(error: impl Error + 'static) -> Failure {

@@ -173,6 +173,25 @@ async fn operator_commands_print_json_and_their_keys_work_over_http() {
         )
         .contains("--expires-in")
     );
+    // A unit wider than one byte: a usage error, not a panic.
+    let (code, stderr) = exit_of(
+        &url,
+        &[
+            "keys",
+            "create",
+            "--workspace",
+            "ws_coned",
+            "--name",
+            "x",
+            "--expires-in",
+            "3é",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--expires-in") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }
 
 #[actix_web::test]
