@@ -645,4 +645,23 @@ mod tests {
             assert!(checked >= 2, "{operation}: {checked} members checked");
         }
     }
+
+    /// Each place that lists the scopes takes them from `domain::Scope`; the hand-written
+    /// reference must name each too.
+    #[test]
+    fn every_scope_is_named_in_the_document_and_the_reference() {
+        let names: Vec<&str> = domain::Scope::ALL.map(domain::Scope::as_str).to_vec();
+        let document = document_value();
+        assert_eq!(
+            document["components"]["schemas"]["Scope"]["enum"],
+            serde_json::json!(names)
+        );
+        let reference = include_str!("../../../docs/api.md");
+        for name in names {
+            assert!(
+                reference.contains(&format!("`{name}`")),
+                "docs/api.md does not name the scope {name}"
+            );
+        }
+    }
 }

@@ -9,8 +9,6 @@ use serde_json::{Map, Value};
 use crate::body::invalid;
 use crate::problem::ApiError;
 
-const SCOPES: &str = "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage";
-
 const WRITABLE: [&str; 4] = ["name", "scopes", "instances", "expiresAt"];
 const READ_ONLY: [&str; 7] = [
     "id",
@@ -52,7 +50,9 @@ pub fn key_from(members: Map<String, Value>) -> Result<KeyBody, ApiError> {
         "scopes",
         list_of(
             Scope::ALL.len(),
-            item(|text| text.parse::<Scope>().ok(), ("invalid_scope", SCOPES)),
+            |value, pointer, violations: &mut domain::Violations| {
+                text(str::parse::<Scope>)(value, pointer, violations)
+            },
         ),
     );
     let scopes: Option<ScopeSet> = read
@@ -94,6 +94,20 @@ mod tests {
                 found.into_iter().map(|v| (v.pointer, v.code)).collect()
             }
             other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_scope_is_refused_naming_every_scope() {
+        let body = json!({"name": "x", "scopes": ["admin"]});
+        let Err(ApiError::App(AppError::Invalid(found))) =
+            key_from(body.as_object().cloned().unwrap())
+        else {
+            panic!("an unknown scope is refused");
+        };
+        let message = &found.iter().next().unwrap().message;
+        for scope in Scope::ALL {
+            assert!(message.contains(scope.as_str()), "{scope}: {message}");
         }
     }
 

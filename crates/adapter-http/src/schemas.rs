@@ -397,25 +397,9 @@ pub enum Visibility {
     Private,
 }
 
-/// What an API key may do.
-#[derive(Debug, ToSchema)]
-pub enum Scope {
-    #[serde(rename = "programs:read")]
-    ProgramsRead,
-    #[serde(rename = "programInstances:read")]
-    ProgramInstancesRead,
-    #[serde(rename = "programInstances:write")]
-    ProgramInstancesWrite,
-    #[serde(rename = "enrollments:read")]
-    EnrollmentsRead,
-    #[serde(rename = "enrollments:write")]
-    EnrollmentsWrite,
-    #[serde(rename = "apiKeys:manage")]
-    ApiKeysManage,
-    #[serde(rename = "events:read")]
-    EventsRead,
-    #[serde(rename = "webhooks:manage")]
-    WebhooksManage,
+string_schema! {
+    /// What an API key may do.
+    Scope.enum_values(Some(domain::Scope::ALL.map(domain::Scope::as_str)))
 }
 
 /// What an event tells of.

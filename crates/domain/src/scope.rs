@@ -9,23 +9,59 @@ use serde::{Serialize, Serializer};
 use crate::ids::InstanceId;
 use crate::violation::Rule;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
-    ProgramsRead,
-    ProgramInstancesRead,
-    ProgramInstancesWrite,
-    EnrollmentsRead,
-    EnrollmentsWrite,
-    ApiKeysManage,
-    EventsRead,
-    WebhooksManage,
+/// Declares `Scope` with its names: one list, from which the enum, `Scope::ALL` and every
+/// name are made, so that no list of scopes elsewhere (messages, the OpenAPI document, the
+/// command line) is written by hand.
+macro_rules! scopes {
+    ($($variant:ident => $name:literal,)+) => {
+        /// What a key may do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Scope {
+            $($variant,)+
+        }
+
+        impl Scope {
+            /// Every scope, in the order documents list them.
+            pub const ALL: [Scope; [$(Scope::$variant,)+].len()] = [$(Scope::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Scope::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown scope; the scopes are programs:read, programInstances:read, programInstances:write, enrollments:read, enrollments:write, apiKeys:manage, events:read, webhooks:manage"
-)]
+scopes! {
+    ProgramsRead => "programs:read",
+    ProgramInstancesRead => "programInstances:read",
+    ProgramInstancesWrite => "programInstances:write",
+    EnrollmentsRead => "enrollments:read",
+    EnrollmentsWrite => "enrollments:write",
+    ApiKeysManage => "apiKeys:manage",
+    EventsRead => "events:read",
+    WebhooksManage => "webhooks:manage",
+}
+
+/// A name that is no scope; its message lists the scopes there are.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownScope;
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown scope; the scopes are ")?;
+        for (n, scope) in Scope::ALL.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(scope.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownScope {}
 
 impl Rule for UnknownScope {
     fn code(&self) -> &'static str {
@@ -34,30 +70,6 @@ impl Rule for UnknownScope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
-        Scope::ProgramsRead,
-        Scope::ProgramInstancesRead,
-        Scope::ProgramInstancesWrite,
-        Scope::EnrollmentsRead,
-        Scope::EnrollmentsWrite,
-        Scope::ApiKeysManage,
-        Scope::EventsRead,
-        Scope::WebhooksManage,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::ProgramsRead => "programs:read",
-            Scope::ProgramInstancesRead => "programInstances:read",
-            Scope::ProgramInstancesWrite => "programInstances:write",
-            Scope::EnrollmentsRead => "enrollments:read",
-            Scope::EnrollmentsWrite => "enrollments:write",
-            Scope::ApiKeysManage => "apiKeys:manage",
-            Scope::EventsRead => "events:read",
-            Scope::WebhooksManage => "webhooks:manage",
-        }
-    }
-
     fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -189,6 +201,26 @@ mod tests {
             assert_eq!(scope.as_str().parse(), Ok(scope));
         }
         assert_eq!("programs:write".parse::<Scope>(), Err(UnknownScope));
+    }
+
+    #[test]
+    fn scopes_are_listed_once_in_declaration_order_and_fit_a_set() {
+        for (n, scope) in Scope::ALL.into_iter().enumerate() {
+            assert_eq!(scope as usize, n, "{scope}");
+        }
+        assert!(
+            Scope::ALL.len() <= 8,
+            "ScopeSet keeps a scope a bit of one byte"
+        );
+        assert_eq!(ScopeSet::full().iter().count(), Scope::ALL.len());
+    }
+
+    #[test]
+    fn the_unknown_scope_message_names_every_scope() {
+        let message = UnknownScope.to_string();
+        for scope in Scope::ALL {
+            assert!(message.contains(scope.as_str()), "{scope}: {message}");
+        }
     }
 
     #[test]
