@@ -1,22 +1,21 @@
 //! The middleware every request passes through: it assigns the request id, opens the
-//! request's tracing span, turns any error response that is not yet a problem document
-//! (actix's own 400/404/413/…) into one, stamps `requestId` into every problem body, and
-//! records metrics.
+//! request's tracing span, writes the body of every problem (the document a handler's
+//! error left in the response, or for an error response of actix's own, 404/413/…, the
+//! problem of its status) with the request's id, and records metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::ConnectionType;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
-use serde_json::Value;
 use tracing::Instrument;
 
 use crate::auth::Acting;
-use crate::problem::{PROBLEM_JSON, generic_problem};
+use crate::problem::{ApiError, PROBLEM_JSON, ProblemBody};
 use crate::{HttpState, metrics};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -70,7 +69,7 @@ pub async fn envelope(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
     let mut response = if response.status().as_u16() >= 400 && !is_page {
-        as_problem(response, &request_id).await
+        with_problem_body(response, &request_id)
     } else {
         response
     };
@@ -121,35 +120,22 @@ pub async fn envelope(
     Ok(response)
 }
 
-/// Rewrites an error response's body into a problem document carrying `requestId`.
-async fn as_problem(
-    response: ServiceResponse<BoxBody>,
+/// An error response with its problem body: the one a handler left in the response's
+/// extensions, else (an error of actix's own) the problem of its status.
+fn with_problem_body(
+    mut response: ServiceResponse<BoxBody>,
     request_id: &str,
 ) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
-    let (request, response) = response.into_parts();
-    let (mut head, body) = response.into_parts();
-    // Our own problem documents are kept; anything else (actix's plain-text errors, a body
-    // that cannot be read back) becomes the generic problem of its status.
-    let ours = if is_problem {
-        to_bytes(body)
-            .await
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-    } else {
-        None
-    };
-    let mut problem = ours.unwrap_or_else(|| generic_problem(status));
-    if let Value::Object(members) = &mut problem {
-        members.insert("requestId".into(), Value::String(request_id.to_owned()));
-    }
-    head.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    let head = head.set_body(BoxBody::new(problem.to_string()));
-    ServiceResponse::new(request, head)
+    let problem = response
+        .response_mut()
+        .extensions_mut()
+        .remove::<ProblemBody>()
+        .unwrap_or_else(|| ApiError::Refused(status).problem().body);
+    let body = problem.body_for(request_id);
+    response.map_body(|head, _| {
+        head.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        BoxBody::new(body)
+    })
 }

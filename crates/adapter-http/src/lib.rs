@@ -12,7 +12,6 @@ mod enrollment_body;
 mod envelope;
 mod idempotency;
 mod key_body;
-mod malformed;
 pub mod metrics;
 mod path;
 mod problem;
@@ -130,8 +129,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// for signals: whoever runs it drains (`HttpState::start_draining`) and then stops it,
 /// which lets requests in flight finish for up to `finish_within`.
 ///
-/// Built from actix-web's parts rather than `HttpServer` so that each connection is a
-/// `malformed::ProblemsOnly`: requests refused before routing get problem documents too.
+/// A request that is not readable as HTTP (a header holding NUL, a head too large or never
+/// finished) is refused by actix-http itself with a bare 400, 431 or 408 and a closed
+/// connection, before any of this service's code runs.
 pub fn serve(
     listener: TcpListener,
     state: web::Data<HttpState>,
@@ -154,7 +154,7 @@ pub fn serve(
             fn_service(|stream: TcpStream| async move {
                 let _ = stream.set_nodelay(true);
                 let peer = stream.peer_addr().ok();
-                Ok((malformed::ProblemsOnly::new(stream), Protocol::Http1, peer))
+                Ok((stream, Protocol::Http1, peer))
             })
             .and_then(http)
         })?

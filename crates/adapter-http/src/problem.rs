@@ -1,5 +1,10 @@
 //! The one translation of errors into `application/problem+json` (RFC 9457) responses.
-//! `requestId` is added to every problem body by the envelope middleware.
+//!
+//! A problem is built here, as a typed document without `requestId`; a response that
+//! carries one has its status and headers, and the document waiting in its extensions. The
+//! envelope middleware, which knows the request's id, writes every problem body
+//! (`Problem::body_for`), once; errors of actix's own (a 404 of the router, a 413 of a
+//! payload limit) get the problem of their status there too.
 
 use std::fmt;
 
@@ -36,6 +41,9 @@ pub enum ApiError {
     },
     /// The process cannot serve now (it is stopping, or its database is slow to answer).
     NotReady(&'static str),
+    /// A request that actix refused before any handler saw it, answered with this status
+    /// (a payload over the limit, say).
+    Refused(StatusCode),
     /// A failure of the HTTP machinery itself; the cause goes to the log only.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -58,13 +66,18 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// A problem document ready to send or to store for idempotent replay.
+/// A problem document, complete but for the `requestId` of the request it answers: ready
+/// to send, or to keep for idempotent replay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Value,
+    pub body: ProblemBody,
 }
+
+/// A problem document's members but `requestId`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemBody(pub Map<String, Value>);
 
 fn violations_json(violations: &Violations, location: &str) -> Value {
     violations
@@ -109,6 +122,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Refused(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -150,6 +164,17 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::TooManyFailedAuthentications { .. } => "too_many_failed_authentications",
             ApiError::NotReady(_) => "unavailable",
+            ApiError::Refused(status) => match *status {
+                StatusCode::BAD_REQUEST => "bad_request",
+                StatusCode::NOT_FOUND => "not_found",
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                StatusCode::URI_TOO_LONG => "uri_too_long",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+                status if status.is_server_error() => "internal",
+                _ => "error",
+            },
             ApiError::Internal(_) => "internal",
         }
     }
@@ -189,6 +214,16 @@ impl ApiError {
                 let names: Vec<_> = allowed.iter().map(Method::as_str).collect();
                 format!("this resource allows {}", names.join(", "))
             }
+            ApiError::Refused(status) => match *status {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    "the body is larger than the 1 MiB limit".to_owned()
+                }
+                StatusCode::BAD_REQUEST => "the request cannot be read".to_owned(),
+                status if status.is_server_error() => {
+                    "an unexpected error occurred; it has been logged".to_owned()
+                }
+                status => status.canonical_reason().unwrap_or("error").to_owned(),
+            },
         }
     }
 
@@ -261,7 +296,7 @@ impl ApiError {
         Problem {
             status,
             headers,
-            body: Value::Object(body),
+            body: ProblemBody(body),
         }
     }
 
@@ -285,13 +320,30 @@ fn describe_transition(body: &mut Map<String, Value>, from: &str, to: &str, allo
 }
 
 impl Problem {
+    /// The response carrying this problem: its status and headers, and the document, whose
+    /// body the envelope writes with the request's id.
     pub fn into_response(self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        response.content_type(PROBLEM_JSON);
         for (name, value) in self.headers {
             response.insert_header((name, value));
         }
-        response.body(self.body.to_string())
+        let mut response = response.finish();
+        response.extensions_mut().insert(self.body);
+        response
+    }
+}
+
+impl ProblemBody {
+    /// The document as sent in answer to the request `request_id`.
+    pub fn body_for(mut self, request_id: &str) -> String {
+        self.0
+            .insert("requestId".into(), Value::String(request_id.to_owned()));
+        Value::Object(self.0).to_string()
+    }
+
+    /// The document as kept for idempotent replay (without `requestId`).
+    pub fn to_stored(&self) -> String {
+        Value::Object(self.0.clone()).to_string()
     }
 }
 
@@ -304,41 +356,6 @@ impl ResponseError for ApiError {
         self.log();
         self.problem().into_response()
     }
-}
-
-/// The problem for a framework response that is an error but not yet a problem document
-/// (e.g. actix's own 413 for an oversized body).
-pub fn generic_problem(status: StatusCode) -> Value {
-    let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
-        status if status.is_server_error() => "internal",
-        _ => "error",
-    };
-    let detail = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than the 1 MiB limit".to_owned(),
-        StatusCode::BAD_REQUEST => "the request cannot be read as HTTP: its request line or a \
-            header is malformed (a header holding NUL, say)"
-            .to_owned(),
-        StatusCode::REQUEST_TIMEOUT => "the request's head did not arrive in time".to_owned(),
-        status if status.is_server_error() => {
-            "an unexpected error occurred; it has been logged".to_owned()
-        }
-        status => status.canonical_reason().unwrap_or("error").to_owned(),
-    };
-    json!({
-        "type": format!("{TYPE_BASE}{}", code.replace('_', "-")),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-    })
 }
 
 #[cfg(test)]
@@ -396,7 +413,7 @@ mod tests {
             "relation \"secret_table\" does not exist".into(),
         ))
         .problem();
-        assert!(!problem.body.to_string().contains("secret_table"));
+        assert!(!problem.body.to_stored().contains("secret_table"));
     }
 
     #[test]
@@ -418,10 +435,11 @@ mod tests {
         .into();
         let body = ApiError::App(AppError::Invalid(violations.clone()))
             .problem()
-            .body;
+            .body
+            .0;
         assert_eq!(body["errors"][0]["pointer"], "/endDate");
         assert_eq!(body["detail"], "1 field is invalid");
-        let query = ApiError::InvalidQuery(violations).problem().body;
+        let query = ApiError::InvalidQuery(violations).problem().body.0;
         assert_eq!(query["errors"][0]["parameter"], "endDate");
     }
 
@@ -432,8 +450,27 @@ mod tests {
             to: Status::Active,
             allowed: &[Status::Inactive],
         };
-        let body = ApiError::App(AppError::Conflict(conflict)).problem().body;
+        let body = ApiError::App(AppError::Conflict(conflict)).problem().body.0;
         assert_eq!(body["allowed"], json!(["inactive"]));
+    }
+
+    #[test]
+    fn a_body_is_written_with_the_request_id_and_kept_without_it() {
+        let body = ApiError::RouteNotFound.problem().body;
+        let sent: Value = serde_json::from_str(&body.clone().body_for("req-1")).unwrap();
+        assert_eq!(sent["requestId"], "req-1");
+        assert_eq!(sent["status"], 404);
+        let kept: Value = serde_json::from_str(&body.to_stored()).unwrap();
+        assert_eq!(kept.get("requestId"), None);
+        assert_eq!(kept["code"], "not_found");
+    }
+
+    #[test]
+    fn refusals_of_actix_get_the_problem_of_their_status() {
+        let problem = ApiError::Refused(StatusCode::PAYLOAD_TOO_LARGE).problem();
+        assert_eq!(problem.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(problem.body.0["code"], "payload_too_large");
+        assert!(problem.body.0["detail"].as_str().unwrap().contains("1 MiB"));
     }
 
     #[test]

@@ -5,14 +5,23 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use application::{AppError, StoredResponse};
 
-use crate::problem::{ApiError, PROBLEM_JSON};
+use crate::problem::{ApiError, PROBLEM_JSON, ProblemBody};
 
 /// A response: status, headers and body, sent as it is and kept as it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: String,
+    pub body: ReplyBody,
+}
+
+/// What a reply carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplyBody {
+    /// A representation, sent as it is.
+    Document(String),
+    /// A problem, whose body the envelope writes with each request's own `requestId`.
+    Problem(ProblemBody),
 }
 
 /// A response that could not be rendered: a fault of this service.
@@ -50,7 +59,7 @@ impl Reply {
         Ok(Self {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body: serde_json::to_string(body).map_err(render_error)?,
+            body: ReplyBody::Document(serde_json::to_string(body).map_err(render_error)?),
         })
     }
 
@@ -59,7 +68,7 @@ impl Reply {
         Self {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static(content_type))],
-            body,
+            body: ReplyBody::Document(body),
         }
     }
 
@@ -79,7 +88,7 @@ impl Reply {
         Self {
             status: problem.status,
             headers,
-            body: problem.body.to_string(),
+            body: ReplyBody::Problem(problem.body),
         }
     }
 
@@ -88,14 +97,24 @@ impl Reply {
         for (name, value) in self.headers {
             response.insert_header((name, value));
         }
-        response.body(self.body)
+        match self.body {
+            ReplyBody::Document(body) => response.body(body),
+            ReplyBody::Problem(problem) => {
+                let mut response = response.finish();
+                response.extensions_mut().insert(problem);
+                response
+            }
+        }
     }
 
     /// The answer to keep: every header is one this service set, so it reads as text.
     pub fn to_stored(&self) -> StoredResponse {
         StoredResponse {
             status: self.status.as_u16(),
-            body: self.body.clone(),
+            body: match &self.body {
+                ReplyBody::Document(body) => body.clone(),
+                ReplyBody::Problem(problem) => problem.to_stored(),
+            },
             headers: self
                 .headers
                 .iter()
@@ -119,10 +138,21 @@ impl Reply {
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
         headers.push((REPLAYED, HeaderValue::from_static("true")));
+        let is_problem = headers
+            .iter()
+            .any(|(name, value)| name == CONTENT_TYPE && value == PROBLEM_JSON);
+        // A kept problem is answered with the replaying request's own `requestId`.
+        let body = if is_problem {
+            ReplyBody::Problem(ProblemBody(
+                serde_json::from_str(&stored.body).map_err(render_error)?,
+            ))
+        } else {
+            ReplyBody::Document(stored.body)
+        };
         Ok(Self {
             status: StatusCode::from_u16(stored.status).map_err(render_error)?,
             headers,
-            body: stored.body,
+            body,
         })
     }
 }

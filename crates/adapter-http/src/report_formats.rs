@@ -23,11 +23,10 @@ const HEADER: [&str; 13] = [
     "medianDecisionSeconds",
 ];
 
-/// A field, quoted when it holds a comma, a quote or a line break (quotes doubled). Line
-/// breaks inside it are written as bare LF: only rows end in CRLF.
+/// A field, quoted when it holds a comma, a quote or a line break (quotes doubled, line
+/// breaks kept as they are: RFC 4180).
 fn field(text: &str) -> String {
     if text.contains([',', '"', '\r', '\n']) {
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
@@ -78,7 +77,7 @@ mod tests {
     fn fields_are_quoted_only_when_they_must_be() {
         assert_eq!(field("Solar, \"North\""), "\"Solar, \"\"North\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(field("a\r\n\r\nb\rc"), "\"a\n\nb\nc\"");
+        assert_eq!(field("a\r\n\r\nb\rc"), "\"a\r\n\r\nb\rc\"");
         assert_eq!(field("plain"), "plain");
         assert_eq!(number(None), "");
         assert_eq!(number(Some(0.5)), "0.5");

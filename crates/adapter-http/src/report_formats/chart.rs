@@ -31,7 +31,7 @@ fn escaped(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Kept, but never as a raw CR: see `malformed`.
+            // A reference: an XML parser would read a raw CR as LF.
             '\r' => out.push_str("&#13;"),
             // Control characters are not allowed in XML 1.0.
             c if c.is_control() && !matches!(c, '\t' | '\n') => out.push('\u{FFFD}'),
