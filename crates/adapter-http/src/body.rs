@@ -1,7 +1,6 @@
 //! Reading request bodies: media type, JSON syntax, and strict object members.
 
-use actix_web::HttpRequest;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpMessage, HttpRequest};
 use actix_web::web::Bytes;
 use application::AppError;
 use domain::{Violation, Violations};
@@ -18,19 +17,9 @@ pub fn json_object(
     body: &Bytes,
     accepted: &'static [&'static str],
 ) -> Result<Map<String, Value>, ApiError> {
-    let media_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
-    if !media_type.is_some_and(|media| accepted.contains(&media.as_str())) {
+    // A type that does not parse is no accepted type either.
+    let media_type = req.mime_type().ok().flatten();
+    if !media_type.is_some_and(|media| accepted.contains(&media.essence_str())) {
         return Err(ApiError::UnsupportedMediaType(
             accepted.first().copied().unwrap_or(JSON),
         ));

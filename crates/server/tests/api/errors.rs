@@ -48,6 +48,27 @@ async fn framework_errors_are_problems_too() {
         )
         .await;
     wrong_type.problem(415, "unsupported_media_type");
+    for unreadable in ["json", "application/json-seq", "application/json; charset"] {
+        app.send(
+            "POST",
+            PATH,
+            key,
+            Some(&json!({"name": "x"})),
+            &[("Content-Type", unreadable)],
+        )
+        .await
+        .problem(415, "unsupported_media_type");
+    }
+    let upper_case = app
+        .send(
+            "POST",
+            PATH,
+            key,
+            Some(&json!({"name": "Upper case type"})),
+            &[("Content-Type", "Application/JSON")],
+        )
+        .await;
+    assert_eq!(upper_case.status.as_u16(), 201);
 
     let charset = app
         .send(
