@@ -1,7 +1,7 @@
 //! Reading request bodies: media type, JSON syntax, and strict object members.
 
-use actix_web::{HttpMessage, HttpRequest};
 use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest};
 use application::AppError;
 use domain::{Violation, Violations};
 use serde_json::{Map, Value};

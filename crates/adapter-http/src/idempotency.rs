@@ -42,7 +42,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 /// What makes two requests "the same": method, path, and the body (as canonical JSON when
 /// it is JSON, so formatting and member order do not matter).
-pub fn request_fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+fn request_fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     let canonical = serde_json::from_slice::<Value>(body)
         .map(|value| value.to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());

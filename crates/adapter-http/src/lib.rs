@@ -38,7 +38,6 @@ use application::Application;
 
 pub use api_doc::document_json as openapi_document;
 pub use auth_limiter::{FailureLimits, TrustedNetwork};
-pub use idempotency::request_fingerprint;
 pub use metrics::Metrics;
 use problem::ApiError;
 pub use views::ApiRepresentations;
