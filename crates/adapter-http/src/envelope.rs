@@ -31,7 +31,7 @@ fn acceptable_client_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| text.to_owned())
 }
 
-pub(crate) fn generate_id() -> String {
+fn generate_id() -> String {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros())

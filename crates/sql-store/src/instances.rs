@@ -122,6 +122,23 @@ fn newest_first<'a>(
     query.order((pi::created_at.desc(), pi::id.desc()))
 }
 
+impl<B: Backend> SqlStore<B> {
+    fn row_by_id(
+        &self,
+        workspace: &WorkspaceId,
+        id: &InstanceId,
+    ) -> Result<Option<InstanceRow>, StoreError> {
+        self.read(|conn| {
+            program_instances::table
+                .filter(program_instances::workspace_id.eq(workspace.as_str()))
+                .filter(program_instances::id.eq(id.as_str()))
+                .select(InstanceRow::as_select())
+                .first(conn)
+                .optional()
+        })
+    }
+}
+
 impl<B: Backend> InstanceStore for SqlStore<B> {
     fn insert(
         &self,
@@ -166,16 +183,9 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         workspace: &WorkspaceId,
         id: &InstanceId,
     ) -> Result<Option<ProgramInstance>, StoreError> {
-        self.read(|conn| {
-            program_instances::table
-                .filter(program_instances::workspace_id.eq(workspace.as_str()))
-                .filter(program_instances::id.eq(id.as_str()))
-                .select(InstanceRow::as_select())
-                .first(conn)
-                .optional()
-        })?
-        .map(InstanceRow::into_domain)
-        .transpose()
+        self.row_by_id(workspace, id)?
+            .map(InstanceRow::into_domain)
+            .transpose()
     }
 
     fn get_by_slug(
@@ -200,16 +210,9 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         workspace: &WorkspaceId,
         id: &InstanceId,
     ) -> Result<Option<InstanceSnapshot>, StoreError> {
-        self.read(|conn| {
-            program_instances::table
-                .filter(program_instances::workspace_id.eq(workspace.as_str()))
-                .filter(program_instances::id.eq(id.as_str()))
-                .select(InstanceRow::as_select())
-                .first(conn)
-                .optional()
-        })?
-        .map(InstanceRow::into_snapshot)
-        .transpose()
+        self.row_by_id(workspace, id)?
+            .map(InstanceRow::into_snapshot)
+            .transpose()
     }
 
     fn lock<'s>(
