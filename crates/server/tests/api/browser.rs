@@ -100,6 +100,66 @@ async fn a_customer_enrolls_in_the_browser() {
     assert_eq!(stats.body["total"], 1);
 }
 
+/// Fills the form whatever it holds already (a form the browser restored on Back, say).
+async fn fill_over(browser: &Browser, name: &str, email: &str) {
+    for (field, value) in [
+        ("customer.name", name),
+        ("customer.email", email),
+        ("customer.region", "NY"),
+        ("device.type", "battery"),
+        ("device.capacity", "13.5"),
+        ("form.utilityAccountNumber", "0123456789"),
+    ] {
+        let control = format!("[name='{field}']");
+        browser.clear(&control).await;
+        browser.type_into(&control, value).await;
+    }
+    for checkbox in ["#f-form-uses-1", "#f-consent"] {
+        if browser.property(checkbox, "checked").await != true {
+            browser.click(checkbox).await;
+        }
+    }
+}
+
+/// Carl enrolls, goes Back, changes the name and email (a typo, or the next person at a
+/// shared computer) and enrolls again: each is confirmed with its own reference, and each
+/// enrollment holds what was sent.
+#[actix_web::test]
+async fn a_changed_answer_after_back_is_stored_and_confirmed_as_its_own() {
+    if !webdriver::available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let instance = example_instance(&app).await;
+    let id = instance["id"].as_str().unwrap();
+    let browser = Browser::start().await;
+    browser.open(&format!("{}{PAGE}", app.base)).await;
+    fill_over(&browser, "Carl Diaz", "carl@example.com").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("section.outcome").await;
+    let carl = browser.text("section.outcome strong").await;
+
+    browser.back().await;
+    browser.wait_for("form").await;
+    fill_over(&browser, "Dana Eve", "dana@example.com").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("section.outcome").await;
+    assert_eq!(
+        browser.text("h2").await,
+        "Thank you: your enrollment is submitted"
+    );
+    let dana = browser.text("section.outcome strong").await;
+    assert_ne!(dana, carl, "never somebody else's confirmation");
+
+    for (reference, name) in [(&carl, "Carl Diaz"), (&dana, "Dana Eve")] {
+        let enrollment = app
+            .get(&format!("/enrollments/{reference}"), &app.a.key)
+            .await;
+        assert_eq!(enrollment.body["customer"]["name"], name);
+        assert_eq!(enrollment.body["instanceId"], id);
+    }
+}
+
 #[actix_web::test]
 async fn a_broken_form_comes_back_with_its_errors_and_values() {
     if !webdriver::available() {

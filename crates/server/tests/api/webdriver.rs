@@ -136,6 +136,11 @@ impl Browser {
             .await;
     }
 
+    /// The browser's Back button.
+    pub async fn back(&self) {
+        self.command("POST", "/back", Some(json!({}))).await;
+    }
+
     pub async fn find(&self, css: &str) -> Element {
         let found = self
             .command(
