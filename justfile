@@ -19,6 +19,10 @@ init:
 test:
     cargo test --workspace
 
+# The HTTP tests with every server behind PgBouncer in transaction mode (installs pgbouncer when missing)
+test-pgbouncer:
+    .ci/test-behind-pgbouncer
+
 # Format the code
 fmt:
     cargo fmt --all

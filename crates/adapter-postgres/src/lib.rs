@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use diesel::connection::CacheSize;
 use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::result::{ConnectionResult, DatabaseErrorKind, Error as DieselError};
@@ -88,9 +89,30 @@ impl std::fmt::Debug for ConnectionUrl {
     }
 }
 
+/// What stands between the service and PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pooler {
+    /// Each connection is a PostgreSQL session of its own (directly, or through a pooler in
+    /// session mode).
+    #[default]
+    None,
+    /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`): a connection is
+    /// one server session only for the length of a transaction, so the service keeps no
+    /// session state on it: no startup options (the time bounds are the role's defaults in
+    /// the database instead), no named prepared statements (diesel's statement cache is off),
+    /// and anything that needs a session (migrations under their advisory lock) goes over
+    /// the direct `migration_url`.
+    Transaction,
+}
+
 #[derive(Debug, Clone)]
 pub struct PgSettings {
     pub url: ConnectionUrl,
+    /// How `url` reaches PostgreSQL.
+    pub pooler: Pooler,
+    /// A direct URL to the same database, for migrations and set-up: needed behind a
+    /// transaction pooler; `url` is used when absent.
+    pub migration_url: Option<ConnectionUrl>,
     pub max_connections: u32,
     /// How long a request waits for a free connection before storage counts as unavailable.
     pub acquire_timeout: Duration,
@@ -104,6 +126,8 @@ impl PgSettings {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: ConnectionUrl::new(url),
+            pooler: Pooler::None,
+            migration_url: None,
             max_connections: 16,
             acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
@@ -111,18 +135,37 @@ impl PgSettings {
         }
     }
 
-    /// The URL with the session settings every connection starts with: waits on the
-    /// database are bounded, and a transaction left open by a stuck process ends.
+    /// The bounds every session holds: waits on the database are bounded, and a
+    /// transaction left open by a stuck process ends.
+    fn bounds(&self) -> [(&'static str, u128); 3] {
+        [
+            ("statement_timeout", self.statement_timeout.as_millis()),
+            ("lock_timeout", self.lock_timeout.as_millis()),
+            (
+                "idle_in_transaction_session_timeout",
+                IDLE_IN_TRANSACTION.as_millis(),
+            ),
+        ]
+    }
+
+    /// The URL with the session settings every connection starts with (`bounds`).
     fn session_url(&self) -> String {
-        let options = format!(
-            "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
-            self.statement_timeout.as_millis(),
-            self.lock_timeout.as_millis(),
-            IDLE_IN_TRANSACTION.as_millis(),
-        );
+        let options: Vec<String> = self
+            .bounds()
+            .iter()
+            .map(|(name, millis)| format!("-c {name}={millis}"))
+            .collect();
         let url = self.url.expose();
         let separator = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{separator}options={}", percent_encode(&options))
+        format!(
+            "{url}{separator}options={}",
+            percent_encode(&options.join(" "))
+        )
+    }
+
+    /// Where migrations and set-up connect.
+    fn direct_url(&self) -> &ConnectionUrl {
+        self.migration_url.as_ref().unwrap_or(&self.url)
     }
 }
 
@@ -159,9 +202,108 @@ fn open(url: &str) -> ConnectionResult<AnyConnection> {
     PgConnection::establish(url).map(AnyConnection::Postgres)
 }
 
+/// A connection through a transaction pooler: no named prepared statements (diesel then
+/// sends each statement with its parameters in one round trip, which any server session
+/// of the pooler can take).
+fn open_unprepared(url: &str) -> ConnectionResult<AnyConnection> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+    Ok(AnyConnection::Postgres(conn))
+}
+
+/// A setting of the session, as PostgreSQL reports it in milliseconds (0: no bound).
+#[derive(diesel::QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    millis: i64,
+}
+
+/// Which of `bounds` the session on `conn` does not hold, as `name=actual (wanted)`.
+fn missing_bounds(
+    conn: &mut PgConnection,
+    bounds: &[(&'static str, u128)],
+) -> Result<Vec<String>, SetupError> {
+    let settings: Vec<Setting> = diesel::sql_query(
+        "SELECT name, CASE unit WHEN 's' THEN setting::BIGINT * 1000 ELSE setting::BIGINT END \
+         AS millis FROM pg_settings WHERE name IN \
+         ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')",
+    )
+    .load(conn)
+    .map_err(SetupError::connect)?;
+    Ok(bounds
+        .iter()
+        .filter_map(|(name, wanted)| {
+            let actual = settings
+                .iter()
+                .find(|setting| setting.name == *name)
+                .map(|setting| setting.millis);
+            (actual.and_then(|millis| u128::try_from(millis).ok()) != Some(*wanted))
+                .then(|| format!("{name}={} (wanted {wanted} ms)", actual.unwrap_or(-1)))
+        })
+        .collect())
+}
+
+/// Behind a transaction pooler the bounds cannot travel with the connection: they are made
+/// the defaults of the service's role in its database (over the direct URL), which every
+/// new server session starts with; then a pooled session is asked whether it holds them.
+/// A pooler whose older sessions predate the defaults would run statements unbounded: the
+/// service refuses to start instead.
+fn establish_bounds_for_pooler(settings: &PgSettings) -> Result<(), SetupError> {
+    let mut direct =
+        PgConnection::establish(settings.direct_url().expose()).map_err(SetupError::connect)?;
+    #[derive(diesel::QueryableByName)]
+    struct Database {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let database: Database = diesel::sql_query("SELECT current_database() AS name")
+        .get_result(&mut direct)
+        .map_err(SetupError::connect)?;
+    for (name, millis) in settings.bounds() {
+        diesel::sql_query(format!(
+            "ALTER ROLE CURRENT_USER IN DATABASE \"{}\" SET {name} = {millis}",
+            database.name.replace('"', "\"\"")
+        ))
+        .execute(&mut direct)
+        .map_err(SetupError::connect)?;
+    }
+    let AnyConnection::Postgres(mut pooled) =
+        open_unprepared(settings.url.expose()).map_err(SetupError::connect)?
+    else {
+        return Err(SetupError::connect(
+            "a PostgreSQL URL opened another backend",
+        ));
+    };
+    let missing = missing_bounds(&mut pooled, &settings.bounds())?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(SetupError::connect(format!(
+            "a session through the pooler lacks the service's time bounds ({}): it was \
+             opened before they became the role's defaults; reconnect the pooler's server \
+             sessions (PgBouncer: RECONNECT on its admin console) and start again",
+            missing.join(", ")
+        )))
+    }
+}
+
 /// Opens the pool; fails when the database cannot be reached.
 pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
-    let url = settings.session_url();
+    let (url, open): (String, fn(&str) -> ConnectionResult<AnyConnection>) = match settings.pooler {
+        Pooler::None => (settings.session_url(), open),
+        Pooler::Transaction => {
+            if settings.migration_url.is_none() {
+                return Err(SetupError::connect(
+                    "behind a transaction pooler, migrations need a direct URL \
+                         (DB_MIGRATION_URL)",
+                ));
+            }
+            establish_bounds_for_pooler(settings)?;
+            (settings.url.expose().to_owned(), open_unprepared)
+        }
+    };
     // Checked before the pool exists, so that an unreachable database fails at once with
     // libpq's own message instead of after the pool's timeout.
     open(&url).map_err(SetupError::connect)?;
@@ -178,7 +320,7 @@ pub fn connect(settings: &PgSettings) -> Result<PgStore, SetupError> {
     Ok(SqlStore::new(
         pool,
         Postgres {
-            url: settings.url.expose().to_owned(),
+            url: settings.direct_url().expose().to_owned(),
         },
         Connector::new(url, open),
     ))

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
 use adapter_http::{FailureLimits, TrustedNetwork};
-use adapter_postgres::ConnectionUrl;
+use adapter_postgres::{ConnectionUrl, Pooler};
 use adapter_web::SubmissionLimits;
 use adapter_webhooks::SenderSettings;
 use application::{KeyCacheSettings, WebhookSettings};
@@ -101,6 +101,25 @@ pub struct StorageArgs {
     )]
     pub database: DatabaseUrl,
 
+    /// What stands between the service and PostgreSQL: `none` (connections are sessions of
+    /// their own: direct, or a pooler in session mode) or `transaction` (a pooler in
+    /// transaction mode, such as PgBouncer's `pool_mode = transaction`; needs
+    /// --db-migration-url).
+    #[arg(long = "db-pooler", value_name = "MODE", env = "DB_POOLER", value_enum, default_value_t = PoolerMode::None, global = true, hide_env_values = true)]
+    pub pooler: PoolerMode,
+
+    /// A direct URL to the same PostgreSQL database, for migrations and set-up (anything
+    /// that needs a session of its own); DATABASE_URL when unset.
+    #[arg(
+        long = "db-migration-url",
+        value_name = "URL",
+        env = "DB_MIGRATION_URL",
+        hide_env_values = true,
+        value_parser = postgres_url,
+        global = true
+    )]
+    pub migration_url: Option<ConnectionUrl>,
+
     /// Database connections per process.
     #[arg(long = "db-pool-size", value_name = "N", env = "DB_POOL_SIZE", default_value_t = default_pool_size(), value_parser = clap::value_parser!(u32).range(1..), global = true, hide_env_values = true)]
     pub pool_size: u32,
@@ -137,6 +156,31 @@ pub struct StorageArgs {
         hide_env_values = true
     )]
     pub lock_timeout_ms: u64,
+}
+
+/// What stands between the service and PostgreSQL (see `adapter_postgres::Pooler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolerMode {
+    /// Connections are sessions of their own.
+    None,
+    /// A pooler in transaction mode.
+    Transaction,
+}
+
+impl From<PoolerMode> for Pooler {
+    fn from(mode: PoolerMode) -> Self {
+        match mode {
+            PoolerMode::None => Pooler::None,
+            PoolerMode::Transaction => Pooler::Transaction,
+        }
+    }
+}
+
+fn postgres_url(text: &str) -> Result<ConnectionUrl, String> {
+    match DatabaseUrl::parse(text) {
+        Ok(DatabaseUrl::Postgres(url)) => Ok(url),
+        _ => Err("must be a postgres:// URL".to_owned()),
+    }
 }
 
 /// How logs are written.
@@ -278,6 +322,8 @@ pub struct ServeArgs {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: DatabaseUrl,
+    pub pooler: Pooler,
+    pub migration_url: Option<ConnectionUrl>,
     pub workers: usize,
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it answers 503.
@@ -303,6 +349,8 @@ impl Settings {
     pub fn new(storage: &StorageArgs, serve: &ServeArgs) -> Self {
         Self {
             database: storage.database.clone(),
+            pooler: storage.pooler.into(),
+            migration_url: storage.migration_url.clone(),
             workers: serve.workers,
             pool_size: storage.pool_size,
             pool_timeout: StdDuration::from_millis(storage.pool_timeout_ms),

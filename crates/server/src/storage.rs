@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use adapter_http::metrics::GaugeReader;
-use adapter_postgres::{PgSettings, PgStore};
+use adapter_postgres::{PgSettings, PgStore, Pooler};
 use adapter_sqlite::{SqliteSettings, SqliteStore};
 use application::{CuidGenerator, Ports, SystemClock, WebhookSender};
 use sql_store::{Backend, MigrationStatus, SetupError, SqlStore};
@@ -65,6 +65,8 @@ impl Storage {
             DatabaseUrl::Postgres(url) => {
                 let pg = PgSettings {
                     url: url.clone(),
+                    pooler: settings.pooler,
+                    migration_url: settings.migration_url.clone(),
                     max_connections: settings.pool_size,
                     acquire_timeout: settings.pool_timeout,
                     statement_timeout: settings.statement_timeout,
@@ -73,13 +75,17 @@ impl Storage {
                 let store = match adapter_postgres::connect(&pg) {
                     Ok(store) => store,
                     Err(error) if error_chain_mentions(&error, "does not exist") => {
-                        create_missing_database(url.expose())?;
+                        let direct = settings.migration_url.as_ref().unwrap_or(url);
+                        create_missing_database(direct.expose())?;
                         adapter_postgres::connect(&pg)?
                     }
                     Err(error) => return Err(error),
                 };
                 Ok(Storage::Postgres(store))
             }
+            DatabaseUrl::Sqlite(_) if settings.pooler != Pooler::None => Err(SetupError::connect(
+                "DB_POOLER applies to PostgreSQL only; the embedded SQLite has no pooler",
+            )),
             DatabaseUrl::Sqlite(path) => {
                 let sqlite = SqliteSettings {
                     acquire_timeout: settings.pool_timeout,

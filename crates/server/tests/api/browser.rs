@@ -228,6 +228,8 @@ async fn ineligible_closed_and_hostile_instances_in_the_browser() {
         .await;
     browser.click("#f-consent").await;
     browser.click("button[type=submit]").await;
+    // The form has an h2 of its own (the terms): wait for the next page first.
+    browser.wait_for("section.outcome").await;
     assert_eq!(
         browser.text("h2").await,
         "You are not eligible for this program"

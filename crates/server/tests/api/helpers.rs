@@ -114,6 +114,24 @@ fn init_logs() {
     });
 }
 
+/// Where a transaction pooler listens when the suite runs behind one (`TEST_POOLER_URL`,
+/// e.g. `postgres://postgres@127.0.0.1:6432`, a PgBouncer in transaction mode in front of
+/// the test server): the servers the tests spawn then reach PostgreSQL through it, as
+/// `DB_POOLER=transaction` with the direct URL for migrations.
+fn behind_pooler(settings: &mut Settings, database: &TestDatabase) {
+    let Ok(pooler) = std::env::var("TEST_POOLER_URL") else {
+        return;
+    };
+    let direct = DatabaseUrl::parse(&database.url).expect("a test database URL");
+    let DatabaseUrl::Postgres(direct) = direct else {
+        panic!("a PostgreSQL test database");
+    };
+    settings.database = DatabaseUrl::parse(&format!("{pooler}/{}", database.name))
+        .expect("TEST_POOLER_URL is a postgres:// URL without a database");
+    settings.pooler = adapter_postgres::Pooler::Transaction;
+    settings.migration_url = Some(direct);
+}
+
 pub fn settings(url: &str) -> Settings {
     let database = DatabaseUrl::parse(url).expect("a test database URL");
     let mut settings = Settings::defaults_for(database);
@@ -280,6 +298,9 @@ pub async fn spawn_app_with_ports(
 ) -> TestApp {
     init_logs();
     let mut settings = settings(&store.url());
+    if let TestStore::Postgres(database) = &store {
+        behind_pooler(&mut settings, database);
+    }
     adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
