@@ -23,6 +23,10 @@ test:
 test-pgbouncer:
     .ci/test-behind-pgbouncer
 
+# The reference deployment on this machine: pg_auto_failover (monitor, two nodes), PgBouncer, three API nodes, HAProxy on 127.0.0.1:8100 (up|status|down)
+cluster action:
+    bash deploy/cluster {{action}}
+
 # Format the code
 fmt:
     cargo fmt --all

@@ -205,10 +205,70 @@ fn open(url: &str) -> ConnectionResult<AnyConnection> {
 /// A connection through a transaction pooler: no named prepared statements (diesel then
 /// sends each statement with its parameters in one round trip, which any server session
 /// of the pooler can take).
+///
+/// With several hosts (a pooler beside each node), the first whose server is the primary.
+/// libpq's `target_session_attrs` cannot choose here: a pooler answers the login with the
+/// server parameters it cached from its first server session (`in_hot_standby` as it was
+/// then), so after a failover libpq would pick the old primary's pooler and refuse the new
+/// one's. Each host is asked itself, with `pg_is_in_recovery()`.
 fn open_unprepared(url: &str) -> ConnectionResult<AnyConnection> {
-    let mut conn = PgConnection::establish(url)?;
-    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-    Ok(AnyConnection::Postgres(conn))
+    let mut refusals = Vec::new();
+    for host_url in single_host_urls(url) {
+        let mut conn = match PgConnection::establish(&host_url) {
+            Ok(conn) => conn,
+            Err(error) => {
+                refusals.push(error.to_string());
+                continue;
+            }
+        };
+        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        let standby = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "pg_is_in_recovery()",
+        ))
+        .get_result::<bool>(&mut conn);
+        match standby {
+            Ok(false) => return Ok(AnyConnection::Postgres(conn)),
+            Ok(true) => refusals.push(format!("{} is a standby", masked(&host_url))),
+            Err(error) => refusals.push(error.to_string()),
+        }
+    }
+    Err(diesel::ConnectionError::BadConnection(format!(
+        "no host of the URL is a primary: {}",
+        refusals.join("; ")
+    )))
+}
+
+/// One URL per host of a multi-host URL (`postgres://user@h1:p1,h2:p2/db?…`), in order,
+/// without `target_session_attrs` (the caller checks each host itself); the URL itself when
+/// it names one host.
+fn single_host_urls(url: &str) -> Vec<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return vec![url.to_owned()];
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (user, hosts) = match authority.rsplit_once('@') {
+        Some((user, hosts)) => (format!("{user}@"), hosts),
+        None => (String::new(), authority),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|parameter| !parameter.starts_with("target_session_attrs="))
+                .collect();
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => tail.to_owned(),
+    };
+    hosts
+        .split(',')
+        .map(|host| format!("{scheme}://{user}{host}{tail}"))
+        .collect()
 }
 
 /// A setting of the session, as PostgreSQL reports it in milliseconds (0: no bound).
@@ -349,11 +409,23 @@ impl Backend for Postgres {
         diesel::select(pg_try_advisory_xact_lock(hashtextextended(key, 0_i64))).get_result(conn)
     }
 
-    /// Besides diesel's closed connection: the messages of a session ended by the server
-    /// (a restart, `pg_terminate_backend`), read on the next use of the connection.
+    fn takes_writes(&self, conn: &mut AnyConnection) -> Result<bool, DieselError> {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "NOT pg_is_in_recovery()",
+        ))
+        .get_result(conn)
+    }
+
+    /// Besides diesel's closed connection and a write refused by a server that is no longer
+    /// the primary: the messages of a session ended by the server (a restart,
+    /// `pg_terminate_backend`), read on the next use of the connection.
     fn is_lost(&self, error: &DieselError) -> bool {
         match error {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+            // The server this connection reached was demoted (a failover): the connection is
+            // dropped, and the next one, through a multi-host URL with
+            // `target_session_attrs=read-write`, reaches the new primary.
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
             DieselError::DatabaseError(_, info) => {
                 let message = info.message();
                 message.contains("no connection to the server")
@@ -364,10 +436,12 @@ impl Backend for Postgres {
         }
     }
 
-    /// libpq knew the connection was gone before sending, or the server had ended the
-    /// session before the statement arrived (its FATAL notice is what was read back).
+    /// libpq knew the connection was gone before sending, the server had ended the
+    /// session before the statement arrived (its FATAL notice is what was read back), or a
+    /// demoted server refused the write (a read-only transaction wrote nothing).
     fn never_ran(&self, error: &DieselError) -> bool {
         match error {
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
             DieselError::DatabaseError(_, info) => {
                 let message = info.message();
                 message.contains("no connection to the server")
@@ -484,6 +558,27 @@ pub fn drop_database(admin_url: &str, name: &str) -> Result<(), SetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_host_url_is_split_per_host_without_the_session_attribute() {
+        assert_eq!(
+            single_host_urls(
+                "postgres://app:pw@h1:6511,h2:6512/pi?target_session_attrs=read-write&connect_timeout=2"
+            ),
+            [
+                "postgres://app:pw@h1:6511/pi?connect_timeout=2",
+                "postgres://app:pw@h2:6512/pi?connect_timeout=2"
+            ]
+        );
+        assert_eq!(
+            single_host_urls("postgres://h1/pi?target_session_attrs=read-write"),
+            ["postgres://h1/pi"]
+        );
+        assert_eq!(
+            single_host_urls("postgres://h1:1,h2:2"),
+            ["postgres://h1:1", "postgres://h2:2"]
+        );
+    }
 
     #[test]
     fn passwords_never_print() {

@@ -75,6 +75,12 @@ pub trait Backend: Send + Sync + 'static {
         false
     }
 
+    /// Whether the database on this connection takes writes: `false` on a server that is a
+    /// standby (a failover demoted it), whose sessions then serve no readiness.
+    fn takes_writes(&self, conn: &mut AnyConnection) -> Result<bool, DieselError> {
+        diesel::sql_query("SELECT 1").execute(conn).map(|_| true)
+    }
+
     /// The one translation of this engine's errors into port errors (unique violations into
     /// `SlugTaken` or `Duplicate`, lost connections and timeouts into `Unavailable`, …).
     fn translate(&self, error: DieselError) -> StoreError;
@@ -120,6 +126,11 @@ impl<B: Clone> Clone for SqlStore<B> {
 #[derive(Debug, thiserror::Error)]
 #[error("a readiness check is already in progress")]
 struct ProbeBusy;
+
+/// The readiness check reached a server that takes no writes.
+#[derive(Debug, thiserror::Error)]
+#[error("the database answering is a standby: it takes no writes")]
+struct Standby;
 
 /// No connection could be had in time: the database is down or overloaded.
 pub fn unavailable(error: diesel::r2d2::PoolError) -> StoreError {
@@ -276,12 +287,17 @@ impl<B: Backend> SqlStore<B> {
                     .map_err(|error| StoreError::Unavailable(Box::new(error)))?,
             ),
         };
-        let answered = diesel::sql_query("SELECT 1")
-            .execute(&mut session.conn)
-            .map(|_| ());
-        answered.map_err(|error| {
-            *slot = None;
-            StoreError::Unavailable(Box::new(error))
-        })
+        match self.backend.takes_writes(&mut session.conn) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                // The next check connects again, and a multi-host URL finds the primary.
+                *slot = None;
+                Err(StoreError::Unavailable(Box::new(Standby)))
+            }
+            Err(error) => {
+                *slot = None;
+                Err(StoreError::Unavailable(Box::new(error)))
+            }
+        }
     }
 }
