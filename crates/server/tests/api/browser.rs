@@ -46,23 +46,10 @@ async fn example_instance(app: &TestApp) -> Value {
 const PAGE: &str = "/enroll/ws_a/battery-rebate-nyc-2023";
 
 async fn fill_valid(browser: &Browser) {
-    browser
-        .type_into("[name='customer.name']", "Ana Lima")
-        .await;
-    browser
-        .type_into("[name='customer.email']", "ana@example.com")
-        .await;
-    browser.type_into("[name='customer.region']", "NY").await;
-    browser.type_into("[name='device.type']", "battery").await;
-    browser.type_into("[name='device.capacity']", "13.5").await;
-    browser
-        .type_into("[name='form.utilityAccountNumber']", "0123456789")
-        .await;
+    fill_over(browser, "Ana Lima", "ana@example.com").await;
     browser
         .click("[name='form.installer'] option[value='Volt Homes']")
         .await;
-    browser.click("#f-form-uses-1").await;
-    browser.click("#f-consent").await;
 }
 
 #[actix_web::test]
