@@ -52,6 +52,10 @@ faults:
     cargo build -q -p server
     python3 faults/run.py
 
+# The cluster fault suite: switchover, failover, PgBouncer restart, API node kill and drain under load through HAProxy (starts and stops its own cluster)
+cluster-faults:
+    python3 faults/cluster.py
+
 # Fuzz the release server from its OpenAPI document with schemathesis, on PostgreSQL and SQLite (FUZZ_ARGS="--backend sqlite --max-time 60")
 fuzz:
     python3 fuzz/run.py ${FUZZ_ARGS:-}

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""The cluster fault suite (`just cluster-faults`): the reference deployment of
+`deploy/cluster` (pg_auto_failover with two nodes, PgBouncer beside each, three API nodes,
+HAProxy) under a create load through HAProxy, while the primary is switched over, the
+primary's keeper and postgres are killed, the primary's PgBouncer restarts, an API node is
+killed and another drained. Each scenario creates in a workspace of its own, retrying every
+request on its own `Idempotency-Key`, then checks that every acknowledged write is on the
+primary, that none is duplicated, that every replay equals its first answer, and prints the
+longest time without a successful write.
+
+It starts the cluster and stops it (every process it started, by PID); the machine's own
+PostgreSQL on 5432 is never touched. Traffic goes to 127.0.0.1 only, bounded in time.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import CreateLoad, FAILURES, check, request, verify_creates  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIR = os.environ.get("CLUSTER_DIR", "/tmp/program-instances-cluster")
+HAPROXY = 8100
+API_PORTS = {"api1": 8101, "api2": 8102, "api3": 8103}
+BINARY = os.path.join(ROOT, "target", "release", "program-instances")
+MONITOR = "postgres://autoctl_node@127.0.0.1:6500/pg_auto_failover?sslmode=disable"
+POSTGRES_PATH = "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/bin"
+LOAD_SECONDS = 20
+
+
+def cluster(action):
+    subprocess.run(["bash", os.path.join(ROOT, "deploy", "cluster"), action], check=True)
+
+
+def environment():
+    env = dict(os.environ)
+    with open(os.path.join(DIR, "api1.env")) as lines:
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, value = line.split("=", 1)
+                env[name] = value
+    return env
+
+
+def command(*args):
+    import json
+
+    output = subprocess.run([BINARY, *args], env=environment(), check=True, capture_output=True, text=True)
+    return json.loads(output.stdout)
+
+
+def as_postgres(*args):
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "env", f"PATH={POSTGRES_PATH}", f"HOME={DIR}", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def monitor(sql):
+    return subprocess.run(["psql", "-qtAc", sql, MONITOR], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def primary():
+    return monitor("SELECT nodename FROM pgautofailover.node WHERE reportedstate = 'primary'")
+
+
+def settled(limit=90):
+    """Waits until one node is primary, the other a synchronous secondary, and every API
+    node is ready."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            states = monitor("SELECT string_agg(reportedstate || '/' || goalstate, ',' ORDER BY nodeid) FROM pgautofailover.node")
+            ready = all(request(port, "GET", "/readyz", timeout=2)[0] == 200 for port in API_PORTS.values())
+            if sorted(states.split(",")) == ["primary/primary", "secondary/secondary"] and ready:
+                return True
+        except Exception:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def pid_of(name):
+    with open(os.path.join(DIR, "pids", name)) as file:
+        return int(file.read().strip())
+
+
+def start_api(name):
+    port = API_PORTS[name]
+    env = environment()
+    env["BIND_ADDR"] = f"127.0.0.1:{port}"
+    log = open(os.path.join(DIR, "logs", f"{name}.log"), "a")
+    process = subprocess.Popen([BINARY, "serve"], env=env, stdout=log, stderr=log)
+    with open(os.path.join(DIR, "pids", name), "w") as file:
+        file.write(str(process.pid))
+    return process
+
+
+def run_scenario(short, title, fault, recover=None):
+    print(title, flush=True)
+    workspace = f"ws_{short}_{int(time.time())}"
+    command("workspaces", "create", "--name", title, "--id", workspace)
+    key = command("keys", "create", "--workspace", workspace)["key"]
+    load = CreateLoad(HAPROXY, key).start()
+    time.sleep(5)
+    fault_at = time.monotonic()
+    fault()
+    time.sleep(LOAD_SECONDS - 5)
+    load.stop()
+    if recover:
+        recover()
+    successes = sorted(load.successes)
+    gaps = [b - a for a, b in zip(successes, successes[1:]) if b >= fault_at - 1]
+    print(f"  longest write gap around the fault: {max(gaps or [0]):.2f} s; {load.faults} 5xx or lost connections retried")
+    verify_creates(load, HAPROXY, key, "creates")
+    check("the cluster settles again (a primary, a synchronous secondary, every node ready)", settled())
+    return load
+
+
+def switchover():
+    as_postgres("pg_autoctl", "perform", "switchover", "--pgdata", f"{DIR}/monitor")
+
+
+def descendants(root):
+    """`root` and every process below it."""
+    children = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                parent = int(file.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(pid))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def kill_primary():
+    node = primary()
+    for pid in descendants(pid_of(node)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    kill_primary.node = node
+
+
+def restart_killed_node():
+    node = kill_primary.node
+    time.sleep(2)
+    log = open(os.path.join(DIR, "logs", f"{node}.log"), "a")
+    keeper = subprocess.Popen(
+        ["runuser", "-u", "postgres", "--", "env", f"PATH={POSTGRES_PATH}", f"HOME={DIR}",
+         "pg_autoctl", "run", "--pgdata", f"{DIR}/{node}"],
+        stdout=log, stderr=log,
+    )
+    with open(os.path.join(DIR, "pids", node), "w") as file:
+        file.write(str(keeper.pid))
+
+
+def restart_primary_bouncer():
+    number = primary()[-1]
+    folder = os.path.join(DIR, f"pgbouncer{number}")
+    os.kill(pid_of(f"pgbouncer{number}"), signal.SIGTERM)
+    for _ in range(50):
+        if not os.path.exists(os.path.join(folder, "pgbouncer.pid")):
+            break
+        time.sleep(0.1)
+    as_postgres("pgbouncer", "-d", os.path.join(folder, "pgbouncer.ini"))
+    for _ in range(50):
+        if os.path.exists(os.path.join(folder, "pgbouncer.pid")):
+            break
+        time.sleep(0.1)
+    with open(os.path.join(folder, "pgbouncer.pid")) as source, open(os.path.join(DIR, "pids", f"pgbouncer{number}"), "w") as target:
+        target.write(source.read())
+
+
+def kill_api():
+    os.kill(pid_of("api2"), signal.SIGKILL)
+
+
+def drain_api():
+    os.kill(pid_of("api3"), signal.SIGTERM)
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "server"], cwd=ROOT, check=True)
+    cluster("up")
+    started = time.monotonic()
+    try:
+        command("init")
+        check("the cluster is up and settled", settled())
+        run_scenario("switchover", "Switchover: pg_autoctl perform switchover", switchover)
+        run_scenario("failover", "Failover: the primary's keeper and postgres killed", kill_primary, restart_killed_node)
+        run_scenario("pgbouncer", "PgBouncer of the primary restarted", restart_primary_bouncer)
+        run_scenario("kill", "Kill: an API node killed with SIGKILL", kill_api, lambda: start_api("api2"))
+        drained = run_scenario("drain", "Drain: an API node stopped with SIGTERM", drain_api, lambda: start_api("api3"))
+        check("a drain costs clients no error", drained.faults == 0, f"{drained.faults} retried")
+    finally:
+        cluster("down")
+    print(f"cluster faults: {len(FAILURES)} broken promises in {time.monotonic() - started:.0f} s")
+    sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+    main()
