@@ -4,8 +4,9 @@
 HAProxy) under a create load through HAProxy, while the primary is switched over, the
 primary's keeper and postgres are killed, the primary's PgBouncer restarts, an API node is
 killed and another drained. Each scenario creates in a workspace of its own, retrying every
-request on its own `Idempotency-Key`, then checks that every acknowledged write is on the
-primary, that none is duplicated, that every replay equals its first answer, and prints the
+request on its own `Idempotency-Key`, beside a poller of the event feed, then checks that
+every acknowledged write is on the primary, that none is duplicated, that every replay
+equals its first answer, that the feed told of each create once with no gap, and prints the
 longest time without a successful write.
 
 It starts the cluster and stops it (every process it started, by PID); the machine's own
@@ -29,6 +30,68 @@ BINARY = os.path.join(ROOT, "target", "release", "program-instances")
 MONITOR = "postgres://autoctl_node@127.0.0.1:6500/pg_auto_failover?sslmode=disable"
 POSTGRES_PATH = "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/bin"
 LOAD_SECONDS = 20
+
+
+class FeedPoller:
+    """A poller of the workspace's event feed through HAProxy, passing each page's
+    `nextCursor` to the next request and retrying the same cursor after any failure."""
+
+    def __init__(self, key):
+        import threading
+
+        self.key = key
+        self.cursor = None
+        self.events = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.work)
+
+    def page(self):
+        path = "/events?limit=100" + (f"&cursor={self.cursor}" if self.cursor else "")
+        try:
+            status, _, body = request(HAPROXY, "GET", path, self.key, timeout=5)
+        except Exception:
+            return None
+        if status != 200:
+            return None
+        self.cursor = body["nextCursor"]
+        self.events.extend(body["data"])
+        return len(body["data"])
+
+    def work(self):
+        while not self.stopping.is_set():
+            if not self.page():
+                time.sleep(0.2)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def finish(self):
+        """Stops polling in the background, then reads to the end of the feed."""
+        self.stopping.set()
+        self.thread.join()
+        empty = 0
+        deadline = time.monotonic() + 60
+        while empty < 2 and time.monotonic() < deadline:
+            got = self.page()
+            empty = empty + 1 if got == 0 else 0
+            if got is None:
+                time.sleep(0.2)
+
+
+def verify_feed(feed, load):
+    created = {body["id"] for status, body in load.answers.values() if status == 201}
+    ids = [event["id"] for event in feed.events]
+    check("the feed gave each event once", len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} repeated")
+    told = [event["data"]["object"]["id"] for event in feed.events if event["type"] == "programInstance.created"]
+    # Every create was answered in the end (a retry replays a lost answer), so the feed
+    # must tell of exactly the acknowledged ones, each once.
+    missing, unknown = created - set(told), set(told) - created
+    check(
+        "the feed told of every acknowledged create once, and of nothing else (no gap across the fault)",
+        not missing and not unknown and len(told) == len(created),
+        f"{len(told)} created events for {len(created)} creates; {len(missing)} missing, {len(unknown)} unknown",
+    )
 
 
 def cluster(action):
@@ -107,6 +170,7 @@ def run_scenario(short, title, fault, recover=None):
     workspace = f"ws_{short}_{int(time.time())}"
     command("workspaces", "create", "--name", title, "--id", workspace)
     key = command("keys", "create", "--workspace", workspace)["key"]
+    feed = FeedPoller(key).start()
     load = CreateLoad(HAPROXY, key).start()
     time.sleep(5)
     fault_at = time.monotonic()
@@ -119,6 +183,8 @@ def run_scenario(short, title, fault, recover=None):
     gaps = [b - a for a, b in zip(successes, successes[1:]) if b >= fault_at - 1]
     print(f"  longest write gap around the fault: {max(gaps or [0]):.2f} s; {load.faults} 5xx or lost connections retried")
     verify_creates(load, HAPROXY, key, "creates")
+    feed.finish()
+    verify_feed(feed, load)
     check("the cluster settles again (a primary, a synchronous secondary, every node ready)", settled())
     return load
 
