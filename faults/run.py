@@ -240,6 +240,7 @@ def without_request_id(body):
 
 
 def verify_creates(load, port, key, label):
+    """Checks every promise about the load's creates; returns the counts it checked."""
     created = {k: body for k, (status, body) in load.answers.items() if status == 201}
     other = {k: status for k, (status, _) in load.answers.items() if status != 201}
     print(
@@ -266,6 +267,11 @@ def verify_creates(load, port, key, label):
         if not page["hasMore"]:
             break
     check("0 duplicates", listed == len(created), f"{listed} instances for {len(created)} creates")
+    return {
+        "lost": len(lost),
+        "duplicated": listed - len(created),
+        "replays equal": f"{len(load.answers) - len(mismatched)}/{len(load.answers)}",
+    }
 
 
 def scenario_postgres_restart(binary):

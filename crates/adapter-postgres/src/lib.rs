@@ -199,21 +199,32 @@ impl std::fmt::Debug for Postgres {
 }
 
 fn open(url: &str) -> ConnectionResult<AnyConnection> {
-    PgConnection::establish(url).map(AnyConnection::Postgres)
+    open_primary(url, CacheSize::Unbounded).map(AnyConnection::Postgres)
 }
 
 /// A connection through a transaction pooler: no named prepared statements (diesel then
 /// sends each statement with its parameters in one round trip, which any server session
 /// of the pooler can take).
-///
-/// With several hosts (a pooler beside each node), the first whose server is the primary.
-/// libpq's `target_session_attrs` cannot choose here: a pooler answers the login with the
-/// server parameters it cached from its first server session (`in_hot_standby` as it was
-/// then), so after a failover libpq would pick the old primary's pooler and refuse the new
-/// one's. Each host is asked itself, with `pg_is_in_recovery()`.
 fn open_unprepared(url: &str) -> ConnectionResult<AnyConnection> {
+    open_primary(url, CacheSize::Disabled).map(AnyConnection::Postgres)
+}
+
+/// With several hosts (a node, or a pooler beside each node), the first that answers and
+/// whose server is the primary; each host is asked itself, with `pg_is_in_recovery()`,
+/// because libpq's `target_session_attrs` cannot choose in two cases: a pooler answers the
+/// login with the server parameters it cached from its first server session
+/// (`in_hot_standby` as it was then), so after a failover libpq would pick the old
+/// primary's pooler and refuse the new one's; and libpq tries no further host once one has
+/// refused the login, which a standby that has not yet replayed `CREATE DATABASE` does.
+/// Asking costs one round trip per new connection, not per statement (pooled connections
+/// stay open). A single direct host is opened as is.
+fn open_primary(url: &str, statements: CacheSize) -> ConnectionResult<PgConnection> {
+    let hosts = single_host_urls(url);
+    if hosts.len() == 1 && statements == CacheSize::Unbounded {
+        return PgConnection::establish(url);
+    }
     let mut refusals = Vec::new();
-    for host_url in single_host_urls(url) {
+    for host_url in hosts {
         let mut conn = match PgConnection::establish(&host_url) {
             Ok(conn) => conn,
             Err(error) => {
@@ -221,13 +232,13 @@ fn open_unprepared(url: &str) -> ConnectionResult<AnyConnection> {
                 continue;
             }
         };
-        conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        conn.set_prepared_statement_cache_size(statements);
         let standby = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
             "pg_is_in_recovery()",
         ))
         .get_result::<bool>(&mut conn);
         match standby {
-            Ok(false) => return Ok(AnyConnection::Postgres(conn)),
+            Ok(false) => return Ok(conn),
             Ok(true) => refusals.push(format!("{} is a standby", masked(&host_url))),
             Err(error) => refusals.push(error.to_string()),
         }
@@ -306,25 +317,34 @@ fn missing_bounds(
 }
 
 /// Behind a transaction pooler the bounds cannot travel with the connection: they are made
-/// the defaults of the service's role in its database (over the direct URL), which every
+/// the defaults of the service's role in its database (over the direct URL, and only when
+/// they differ: every CLI command connects, and none should write the catalog), which every
 /// new server session starts with; then a pooled session is asked whether it holds them.
 /// A pooler whose older sessions predate the defaults would run statements unbounded: the
 /// service refuses to start instead.
 fn establish_bounds_for_pooler(settings: &PgSettings) -> Result<(), SetupError> {
-    let mut direct =
-        PgConnection::establish(settings.direct_url().expose()).map_err(SetupError::connect)?;
-    #[derive(diesel::QueryableByName)]
-    struct Database {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let database: Database = diesel::sql_query("SELECT current_database() AS name")
-        .get_result(&mut direct)
+    let mut direct = open_primary(settings.direct_url().expose(), CacheSize::Unbounded)
         .map_err(SetupError::connect)?;
+    #[derive(diesel::QueryableByName)]
+    struct RoleDefault {
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    let defaults: Vec<RoleDefault> = diesel::sql_query(
+        "SELECT unnest(s.setconfig) AS setting FROM pg_db_role_setting s \
+         JOIN pg_database d ON d.oid = s.setdatabase \
+         WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user) \
+         AND d.datname = current_database()",
+    )
+    .load(&mut direct)
+    .map_err(SetupError::connect)?;
     for (name, millis) in settings.bounds() {
+        let wanted = format!("{name}={millis}");
+        if defaults.iter().any(|default| default.setting == wanted) {
+            continue;
+        }
         diesel::sql_query(format!(
-            "ALTER ROLE CURRENT_USER IN DATABASE \"{}\" SET {name} = {millis}",
-            database.name.replace('"', "\"\"")
+            "DO $$ BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET {name} = {millis}', current_database()); END $$"
         ))
         .execute(&mut direct)
         .map_err(SetupError::connect)?;

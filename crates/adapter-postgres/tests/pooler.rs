@@ -67,3 +67,117 @@ fn a_transaction_pooler_needs_a_direct_url_and_gets_the_bounds_as_role_defaults(
     drop(store);
     drop_database(&admin_url(), &name).unwrap();
 }
+
+#[derive(QueryableByName)]
+struct Version {
+    #[diesel(sql_type = Text)]
+    xmin: String,
+}
+
+/// The row version of the role's defaults in `database`: an `ALTER ROLE … SET` writes a new
+/// one even when the value is unchanged.
+fn role_defaults_version(conn: &mut PgConnection, database: &str) -> String {
+    diesel::sql_query(format!(
+        "SELECT s.xmin::text AS xmin FROM pg_db_role_setting s JOIN pg_database d \
+         ON d.oid = s.setdatabase WHERE d.datname = '{database}' \
+         AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    ))
+    .get_result::<Version>(conn)
+    .unwrap()
+    .xmin
+}
+
+#[test]
+fn connecting_again_leaves_role_defaults_that_already_hold_unwritten() {
+    let name = format!("pi_pooler_again_{}", std::process::id());
+    create_database(&admin_url(), &name).unwrap();
+    let admin = admin_url();
+    let (server, _) = admin.rsplit_once('/').unwrap();
+    let url = format!("{server}/{name}");
+    let mut settings = PgSettings::new(&url);
+    settings.pooler = Pooler::Transaction;
+    settings.migration_url = Some(ConnectionUrl::new(&url));
+
+    drop(connect(&settings).unwrap());
+    let mut plain = PgConnection::establish(&admin).unwrap();
+    let first = role_defaults_version(&mut plain, &name);
+    drop(connect(&settings).unwrap());
+    assert_eq!(role_defaults_version(&mut plain, &name), first);
+
+    // A changed bound is written.
+    settings.statement_timeout = Duration::from_millis(7_777);
+    drop(connect(&settings).unwrap());
+    assert_ne!(role_defaults_version(&mut plain, &name), first);
+    drop(plain);
+    drop_database(&admin_url(), &name).unwrap();
+}
+
+/// A server that refuses every login as a standby that has not yet replayed
+/// `CREATE DATABASE` does: FATAL 3D000 "database … does not exist".
+fn refusing_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            loop {
+                let mut length = [0_u8; 4];
+                if stream.read_exact(&mut length).is_err() {
+                    break;
+                }
+                let mut rest = vec![0_u8; u32::from_be_bytes(length) as usize - 4];
+                if stream.read_exact(&mut rest).is_err() {
+                    break;
+                }
+                // SSL or GSS encryption requests: "not here"; then the startup message.
+                if rest.len() == 4 && rest[..2] == [0x04, 0xd2] {
+                    let _ = stream.write_all(b"N");
+                    continue;
+                }
+                let mut fields = Vec::new();
+                for (code, value) in [
+                    (b'S', "FATAL"),
+                    (b'V', "FATAL"),
+                    (b'C', "3D000"),
+                    (b'M', "database \"pi\" does not exist"),
+                ] {
+                    fields.push(code);
+                    fields.extend_from_slice(value.as_bytes());
+                    fields.push(0);
+                }
+                fields.push(0);
+                let mut message = vec![b'E'];
+                message.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
+                message.extend_from_slice(&fields);
+                let _ = stream.write_all(&message);
+                break;
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn start_up_skips_a_host_that_refuses_the_login_and_takes_the_next() {
+    let name = format!("pi_multi_host_{}", std::process::id());
+    create_database(&admin_url(), &name).unwrap();
+    let admin = admin_url();
+    let (server, _) = admin.rsplit_once('/').unwrap();
+    let (_, real_host) = server.rsplit_once('@').unwrap();
+    let refusing = refusing_server();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{refusing},{real_host}/{name}?target_session_attrs=read-write&sslmode=disable&gssencmode=disable"
+    );
+    // libpq alone gives up at the first host's refusal.
+    assert!(PgConnection::establish(&url).is_err());
+    for pooler in [Pooler::None, Pooler::Transaction] {
+        let mut settings = PgSettings::new(&url);
+        settings.pooler = pooler;
+        settings.migration_url = Some(ConnectionUrl::new(&url));
+        let store = connect(&settings).unwrap();
+        store.migrate().unwrap();
+        assert!(store.migration_status().unwrap().pending.is_empty());
+    }
+    drop_database(&admin_url(), &name).unwrap();
+}

@@ -165,7 +165,12 @@ fn create_missing_database(url: &str) -> Result<(), SetupError> {
     let (admin, name) = maintenance_url(url)
         .ok_or_else(|| SetupError::connect("DATABASE_URL names no database"))?;
     tracing::info!(database = %name, "creating the database");
-    adapter_postgres::create_database(&admin, &name)
+    match adapter_postgres::create_database(&admin, &name) {
+        // Another process created it meanwhile, or a standby told of a database it had not
+        // yet replayed: either way it is there now.
+        Err(error) if error_chain_mentions(&error, "already exists") => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
