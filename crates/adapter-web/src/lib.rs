@@ -16,7 +16,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use application::{AppError, Application, Conflict, FormToken, UnreadableToken};
-use domain::{ProgramInstance, Slug, Violation, Violations, WorkspaceId};
+use domain::{ProgramInstance, Slug, Timestamp, Violation, Violations, WorkspaceId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::fields::Submitted;
@@ -160,7 +160,7 @@ async fn show(state: Data<WebState>, path: Path<(String, String)>) -> HttpRespon
     .await;
     match found {
         Ok((instance, now)) if !instance.accepting_enrollments(now) => {
-            respond(StatusCode::OK, Page::not_accepting(&instance))
+            respond(StatusCode::OK, Page::not_accepting(&instance, now))
         }
         Ok((instance, _)) => form_page(
             StatusCode::OK,
@@ -221,8 +221,9 @@ async fn submit(
         .map_or(Err(UnreadableToken), |values| FormToken::parse(values));
     let outcome = call(&state, move |app| {
         let instance = app.public_instance(&workspace, &slug)?;
-        if !instance.accepting_enrollments(app.now()) {
-            return Ok((instance, Submission::NotAccepting));
+        let now = app.now();
+        if !instance.accepting_enrollments(now) {
+            return Ok((instance, Submission::NotAccepting(now)));
         }
         // A bot filled the field people never see: thank it, store nothing.
         if honeypot {
@@ -251,7 +252,9 @@ async fn submit(
         let outcome = match app.enroll_on_page(&instance, application, &token) {
             Ok(done) => Submission::Done(Box::new(done)),
             Err(AppError::Invalid(found)) => Submission::Invalid(submitted, found),
-            Err(AppError::Conflict(Conflict::NotAcceptingEnrollments)) => Submission::NotAccepting,
+            Err(AppError::Conflict(Conflict::NotAcceptingEnrollments)) => {
+                Submission::NotAccepting(now)
+            }
             Err(other) => return Err(other),
         };
         Ok((instance, outcome))
@@ -263,8 +266,8 @@ async fn submit(
             Page::confirmation(&instance, done.enrollment()),
         ),
         Ok((instance, Submission::Ignored)) => respond(StatusCode::OK, Page::thanks(&instance)),
-        Ok((instance, Submission::NotAccepting)) => {
-            respond(StatusCode::CONFLICT, Page::not_accepting(&instance))
+        Ok((instance, Submission::NotAccepting(now))) => {
+            respond(StatusCode::CONFLICT, Page::not_accepting(&instance, now))
         }
         Ok((instance, Submission::Invalid(submitted, violations))) => form_page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -281,6 +284,7 @@ async fn submit(
 enum Submission {
     Done(Box<application::PageSubmission>),
     Ignored,
-    NotAccepting,
+    /// Refused at this instant (the page says when it opens, if it will).
+    NotAccepting(Timestamp),
     Invalid(Submitted, Violations),
 }

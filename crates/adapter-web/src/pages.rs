@@ -3,7 +3,7 @@
 use application::FormToken;
 use askama::Template;
 use domain::eligibility::Evaluation;
-use domain::{Enrollment, EnrollmentStatus, ProgramInstance, Violation, Violations};
+use domain::{Enrollment, EnrollmentStatus, ProgramInstance, Timestamp, Violation, Violations};
 
 use crate::fields::{self, FieldView, Submitted};
 
@@ -215,12 +215,24 @@ impl Page {
         )
     }
 
-    pub fn not_accepting(instance: &ProgramInstance) -> Self {
-        Self::message(
-            instance.name().as_str(),
-            "Enrollment is closed",
-            "This program is not accepting enrollments right now. Please check back later.",
-        )
+    /// Closed now; when it will open by time alone, says when, in the instance's zone.
+    pub fn not_accepting(instance: &ProgramInstance, now: Timestamp) -> Self {
+        match instance.next_change_at(now) {
+            Some(opens) => Self::message(
+                instance.name().as_str(),
+                "Enrollment is not open yet",
+                &format!(
+                    "Enrollment opens on {} ({}).",
+                    instance.time_zone().describe(opens),
+                    instance.time_zone().as_str()
+                ),
+            ),
+            None => Self::message(
+                instance.name().as_str(),
+                "Enrollment is closed",
+                "This program is not accepting enrollments right now. Please check back later.",
+            ),
+        }
     }
 
     pub fn not_found() -> Self {

@@ -2,6 +2,7 @@
 
 mod body;
 mod fields;
+mod season;
 mod status;
 
 pub use body::{READ_ONLY_FIELDS, WRITABLE_FIELDS};
@@ -9,6 +10,10 @@ pub use body::{READ_ONLY_FIELDS, WRITABLE_FIELDS};
 pub use fields::{
     BoundedText, CustomTerms, Description, LogoUrl, Metadata, Name, Schedule, ScheduleError, Slug,
     SlugError, TextError, UrlError,
+};
+pub use season::{
+    EnrollmentWindow, InvalidDay, MAX_SEASONS, MonthDay, OverlappingSeasons, SeasonWindow, Seasons,
+    UnknownTimeZone, Zone,
 };
 pub use status::{LifecycleError, Status, UnknownStatus};
 
@@ -38,6 +43,9 @@ pub struct InstanceDraft {
     /// `active` when absent; `inactive` is the configuration stage; never `archived`.
     pub status: Option<Status>,
     pub metadata: Option<Metadata>,
+    /// `UTC` when absent.
+    pub time_zone: Option<Zone>,
+    pub seasons: Option<Seasons>,
 }
 
 impl InstanceDraft {
@@ -85,6 +93,8 @@ pub struct InstanceParts {
     pub end_date: Option<Timestamp>,
     pub status: Status,
     pub metadata: Option<Metadata>,
+    pub time_zone: Zone,
+    pub seasons: Option<Seasons>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -105,6 +115,8 @@ pub struct ProgramInstance {
     schedule: Schedule,
     status: Status,
     metadata: Option<Metadata>,
+    time_zone: Zone,
+    seasons: Option<Seasons>,
     version: i64,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -130,7 +142,7 @@ type FieldJson = fn(&ProgramInstance) -> Value;
 
 /// The fields an `updated` event can name (every writable field but `status`), each with
 /// its value as the API shows it.
-const CHANGEABLE_FIELDS: [(&str, FieldJson); 10] = [
+const CHANGEABLE_FIELDS: [(&str, FieldJson); 12] = [
     ("name", |i| text(Some(i.name.as_str()))),
     ("slug", |i| text(Some(i.slug.as_str()))),
     ("description", |i| {
@@ -155,6 +167,10 @@ const CHANGEABLE_FIELDS: [(&str, FieldJson); 10] = [
     ("endDate", |i| instant(i.schedule.end())),
     ("metadata", |i| {
         document(i.metadata.as_ref(), Metadata::to_json)
+    }),
+    ("timeZone", |i| text(Some(i.time_zone.as_str()))),
+    ("seasons", |i| {
+        document(i.seasons.as_ref(), Seasons::to_json)
     }),
 ];
 
@@ -291,6 +307,9 @@ pub struct InstancePatch {
     pub end_date: Option<Option<Timestamp>>,
     pub status: Option<Status>,
     pub metadata: Option<Value>,
+    pub time_zone: Option<Zone>,
+    /// Replaced whole (a merge patch replaces arrays); `Some(None)` removes the limit.
+    pub seasons: Option<Option<Seasons>>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -360,6 +379,8 @@ impl ProgramInstance {
             schedule,
             status,
             metadata: draft.metadata,
+            time_zone: draft.time_zone.unwrap_or_else(Zone::utc),
+            seasons: draft.seasons,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -384,6 +405,8 @@ impl ProgramInstance {
             schedule,
             status: parts.status,
             metadata: parts.metadata,
+            time_zone: parts.time_zone,
+            seasons: parts.seasons,
             version: parts.version,
             created_at: parts.created_at,
             updated_at: parts.updated_at,
@@ -413,6 +436,12 @@ impl ProgramInstance {
         }
         if let Some(custom_terms) = patch.custom_terms {
             next.custom_terms = custom_terms;
+        }
+        if let Some(time_zone) = patch.time_zone {
+            next.time_zone = time_zone;
+        }
+        if let Some(seasons) = patch.seasons {
+            next.seasons = seasons;
         }
         merge_document(
             &mut next.eligibility_criteria,
@@ -490,9 +519,24 @@ impl ProgramInstance {
             .collect()
     }
 
-    /// `status == active` and `at` within [startDate, endDate].
+    /// What decides when it takes enrollments: status, dates, seasons and zone.
+    pub fn enrollment_window(&self) -> EnrollmentWindow<'_> {
+        EnrollmentWindow {
+            status: self.status,
+            schedule: self.schedule,
+            seasons: self.seasons.as_ref(),
+            zone: &self.time_zone,
+        }
+    }
+
+    /// `status == active`, `at` within [startDate, endDate], and within a season if any.
     pub fn accepting_enrollments(&self, at: Timestamp) -> bool {
-        accepting_enrollments(self.status, self.schedule, at)
+        self.enrollment_window().accepting(at)
+    }
+
+    /// When `accepting_enrollments` next flips by time alone (`nextChangeAt`).
+    pub fn next_change_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.enrollment_window().next_change(now)
     }
 
     pub fn id(&self) -> &InstanceId {
@@ -534,6 +578,12 @@ impl ProgramInstance {
     pub fn metadata(&self) -> Option<&Metadata> {
         self.metadata.as_ref()
     }
+    pub fn time_zone(&self) -> &Zone {
+        &self.time_zone
+    }
+    pub fn seasons(&self) -> Option<&Seasons> {
+        self.seasons.as_ref()
+    }
     pub fn version(&self) -> i64 {
         self.version
     }
@@ -543,12 +593,6 @@ impl ProgramInstance {
     pub fn updated_at(&self) -> Timestamp {
         self.updated_at
     }
-}
-
-/// Whether an instance with this status and schedule accepts enrollments at `at`: it is
-/// active, and `at` lies within [startDate, endDate].
-pub fn accepting_enrollments(status: Status, schedule: Schedule, at: Timestamp) -> bool {
-    status == Status::Active && schedule.contains(at)
 }
 
 /// How an object-valued field converts to JSON and back.

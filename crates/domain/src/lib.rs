@@ -35,7 +35,7 @@ pub use ids::{
 pub use instance::{
     CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
     InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,
-    ProgramInstance, Schedule, Slug, Status,
+    ProgramInstance, Schedule, Seasons, Slug, Status, Zone,
 };
 pub use program::{Program, Visibility};
 pub use scope::{Grant, Scope, ScopeSet};

@@ -61,6 +61,7 @@ macro_rules! storage_contract_tests {
     ($fresh:path) => {
         $crate::storage_contract_tests!(@cases $fresh, [
             instances_round_trip_every_field,
+            the_active_at_filter_follows_seasons_in_each_zone,
             slugs_are_unique_per_workspace,
             instances_of_invisible_programs_are_not_stored,
             changes_through_a_lock_are_saved_with_their_events,
@@ -273,6 +274,11 @@ pub fn instances_round_trip_every_field(store: &dyn Storage) {
         end_date: Some(at("2023-12-31T23:59:59.999999Z")),
         status: Some(Status::Inactive),
         metadata: Some(Metadata::from_json(json!({"nested": {"list": [1, 2.5, null, true]}, "ünï": "ç"})).unwrap()),
+        time_zone: Some(domain::instance::Zone::parse("America/New_York").unwrap()),
+        seasons: Some(
+            domain::instance::Seasons::from_json(json!([{"opens": "11-01", "closes": "02-28"}, {"opens": "05-01", "closes": "05-31"}]))
+                .unwrap(),
+        ),
     };
     let instance = instance_with(&a, &program, 1, draft, at("2026-02-03T04:05:06.789012Z"));
     store_instance(store, &instance);
@@ -290,6 +296,79 @@ pub fn instances_round_trip_every_field(store: &dyn Storage) {
     assert_eq!(
         InstanceStore::get(store, &a, instance.id()).unwrap(),
         Some(instance)
+    );
+}
+
+/// A window opening on 07-01 in New York opens at 04:00Z (daylight time), one in Tokyo at
+/// 15:00Z the day before; a window wrapping the new year holds both of its ends.
+pub fn the_active_at_filter_follows_seasons_in_each_zone(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
+    let seasonal =
+        |n: u32, ws: &WorkspaceId, name: &str, zone: &str, seasons: serde_json::Value| {
+            let draft = InstanceDraft {
+                time_zone: Some(domain::instance::Zone::parse(zone).unwrap()),
+                seasons: Some(domain::instance::Seasons::from_json(seasons).unwrap()),
+                ..named(name)
+            };
+            store_instance(
+                store,
+                &instance_with(ws, &program, n, draft, at("2026-01-01T00:00:00Z")),
+            );
+        };
+    let summer = json!([{"opens": "07-01", "closes": "08-31"}]);
+    seasonal(1, &a, "New York summer", "America/New_York", summer.clone());
+    seasonal(2, &a, "Tokyo summer", "Asia/Tokyo", summer.clone());
+    seasonal(
+        3,
+        &a,
+        "Winter",
+        "UTC",
+        json!([{"opens": "11-01", "closes": "02-28"}]),
+    );
+    store_instance(
+        store,
+        &instance_with(
+            &a,
+            &program,
+            4,
+            named("All year"),
+            at("2026-01-01T00:00:00Z"),
+        ),
+    );
+    // Another workspace's zones never decide this one's list.
+    seasonal(5, &b, "Elsewhere", "Pacific/Kiritimati", summer);
+    let names = |when: &str| -> Vec<String> {
+        let filter = InstanceFilter {
+            active_at: Some(at(when)),
+            ..InstanceFilter::default()
+        };
+        let mut names: Vec<String> = InstanceStore::list(store, &a, &filter, None, 100)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|instance| instance.name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("2026-06-30T14:59:59Z"), ["All year"]);
+    assert_eq!(names("2026-06-30T15:00:00Z"), ["All year", "Tokyo summer"]);
+    assert_eq!(names("2026-07-01T03:59:59Z"), ["All year", "Tokyo summer"]);
+    assert_eq!(
+        names("2026-07-01T04:00:00Z"),
+        ["All year", "New York summer", "Tokyo summer"]
+    );
+    assert_eq!(
+        names("2026-09-01T03:59:59Z"),
+        ["All year", "New York summer"]
+    );
+    assert_eq!(names("2026-09-01T04:00:00Z"), ["All year"]);
+    assert_eq!(names("2026-12-31T23:59:59Z"), ["All year", "Winter"]);
+    assert_eq!(names("2027-02-28T23:59:59Z"), ["All year", "Winter"]);
+    assert_eq!(
+        names("2028-02-29T12:00:00Z"),
+        ["All year"],
+        "02-29 is after 02-28"
     );
 }
 

@@ -2,6 +2,7 @@
 //! the JSON text they were checked and stored as, and nothing is checked again. Reads that
 //! only display (a GET, a list) cost a row's decoding and no more.
 
+use domain::instance::{EnrollmentWindow, Seasons, Zone};
 use domain::{InstanceId, ProgramId, ProgramInstance, Schedule, Status, Timestamp, WorkspaceId};
 use serde_json::value::RawValue;
 
@@ -23,6 +24,8 @@ pub struct InstanceSnapshot {
     pub schedule: Schedule,
     pub status: Status,
     pub metadata: Option<Document>,
+    pub time_zone: Zone,
+    pub seasons: Option<Seasons>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -49,14 +52,30 @@ impl InstanceSnapshot {
             schedule: instance.schedule(),
             status: instance.status(),
             metadata: instance.metadata().map(document).transpose()?,
+            time_zone: instance.time_zone().clone(),
+            seasons: instance.seasons().cloned(),
             version: instance.version(),
             created_at: instance.created_at(),
             updated_at: instance.updated_at(),
         })
     }
 
+    fn enrollment_window(&self) -> EnrollmentWindow<'_> {
+        EnrollmentWindow {
+            status: self.status,
+            schedule: self.schedule,
+            seasons: self.seasons.as_ref(),
+            zone: &self.time_zone,
+        }
+    }
+
     pub fn accepting_enrollments(&self, at: Timestamp) -> bool {
-        domain::instance::accepting_enrollments(self.status, self.schedule, at)
+        self.enrollment_window().accepting(at)
+    }
+
+    /// When `accepting_enrollments` next flips by time alone.
+    pub fn next_change_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.enrollment_window().next_change(now)
     }
 }
 
@@ -79,6 +98,8 @@ impl PartialEq for InstanceSnapshot {
             && same_document(&self.form_config, &other.form_config)
             && self.schedule == other.schedule
             && self.status == other.status
+            && self.time_zone == other.time_zone
+            && self.seasons == other.seasons
             && same_document(&self.metadata, &other.metadata)
             && self.version == other.version
             && self.created_at == other.created_at

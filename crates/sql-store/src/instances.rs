@@ -1,6 +1,6 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use domain::{ApiKeyId, InstanceId, ProgramInstance, Slug, Status, WorkspaceId};
+use domain::{ApiKeyId, InstanceId, ProgramInstance, Slug, Status, WorkspaceId, Zone};
 use ports::{
     Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
     LockedInstance, Page, StoreError,
@@ -12,7 +12,7 @@ use crate::connection::{AnyConnection, MultiBackend, TxError};
 use crate::events::log;
 use crate::idempotency::keep;
 use crate::paging::{page_of, rows_to_fetch};
-use crate::rows::InstanceRow;
+use crate::rows::{InstanceRow, corrupt, parsed};
 use crate::schema::program_instances;
 use crate::search::contains_pattern;
 use crate::store::{Backend, SqlStore};
@@ -35,9 +35,10 @@ fn create_in_one_statement(
         ), instance AS (
             INSERT INTO program_instances (workspace_id, id, program_id, name, name_folded,
                 description, slug, logo_url, eligibility_criteria, custom_terms, form_config,
-                start_date, end_date, status, metadata, version, created_at, updated_at)
+                start_date, end_date, status, metadata, version, created_at, updated_at,
+                time_zone, seasons, season_days)
             SELECT $1, $2, visible.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                $16, $17, $18
+                $16, $17, $18, $24, $25, $26
             FROM visible
             RETURNING workspace_id, id
         )
@@ -67,17 +68,24 @@ fn create_in_one_statement(
         .bind::<Nullable<Text>, _>(event.actor.as_ref().map(ApiKeyId::as_str))
         .bind::<Instant, _>(At(event.created_at))
         .bind::<Document, _>(JsonText(event.data.get().to_owned()))
+        .bind::<Text, _>(&row.time_zone)
+        .bind::<Nullable<Document>, _>(&row.seasons)
+        .bind::<Nullable<Text>, _>(&row.season_days)
         .execute(conn)?;
     Ok(inserted == 1)
 }
 
 /// The instances of the workspace that `filter` (and `status`, when given) selects, after
 /// the cursor, newest first.
+///
+/// `days_by_zone` gives, for `activeAt`, the day of the year (`MonthDay::ordinal`) that
+/// instant falls on in each zone of the workspace's seasonal instances.
 fn newest_first<'a>(
     workspace: &'a WorkspaceId,
     filter: &'a InstanceFilter,
     status: Option<Status>,
     after: Option<&'a InstanceCursor>,
+    days_by_zone: &'a [(String, i32)],
 ) -> program_instances::BoxedQuery<'a, MultiBackend, program_instances::SqlType> {
     use program_instances::dsl as pi;
     let mut query = pi::program_instances
@@ -100,7 +108,8 @@ fn newest_first<'a>(
         query = query
             .filter(pi::status.eq(Status::Active.as_str()))
             .filter(pi::start_date.is_null().or(pi::start_date.le(at)))
-            .filter(pi::end_date.is_null().or(pi::end_date.ge(at)));
+            .filter(pi::end_date.is_null().or(pi::end_date.ge(at)))
+            .filter(in_season(days_by_zone));
     }
     if let Some(after) = filter.created_after {
         query = query.filter(pi::created_at.gt(At(after)));
@@ -120,6 +129,50 @@ fn newest_first<'a>(
             .filter(pi::created_at.lt(at).or(pi::id.lt(cursor.id.as_str())));
     }
     query.order((pi::created_at.desc(), pi::id.desc()))
+}
+
+/// Without seasons, or with the day an instant falls on in the row's zone inside one: the
+/// character of `season_days` at that day's place is `1`. The day of each zone was worked
+/// out before the query, so no row converts a time. The zones are written into the SQL:
+/// they are names from the IANA database (letters, digits, `/`, `_`, `+`, `-`), checked
+/// when they were stored and again when read (`Zone::parse`), quoted all the same.
+fn in_season(
+    days_by_zone: &[(String, i32)],
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    if days_by_zone.is_empty() {
+        return diesel::dsl::sql("season_days IS NULL");
+    }
+    let cases: String = days_by_zone
+        .iter()
+        .map(|(zone, ordinal)| format!(" WHEN '{}' THEN {ordinal}", zone.replace('\'', "''")))
+        .collect();
+    diesel::dsl::sql(&format!(
+        "(season_days IS NULL OR substr(season_days, CASE time_zone{cases} ELSE 0 END, 1) = '1')"
+    ))
+}
+
+/// The zones of the workspace's seasonal instances.
+fn season_zones(conn: &mut AnyConnection, workspace: &WorkspaceId) -> QueryResult<Vec<String>> {
+    use program_instances::dsl as pi;
+    pi::program_instances
+        .filter(pi::workspace_id.eq(workspace.as_str()))
+        .filter(pi::season_days.is_not_null())
+        .select(pi::time_zone)
+        .distinct()
+        .load(conn)
+}
+
+/// Each zone with the day (`MonthDay::ordinal`) `at` falls on there.
+fn days_at(zones: Vec<String>, at: domain::Timestamp) -> Result<Vec<(String, i32)>, StoreError> {
+    zones
+        .into_iter()
+        .map(|name| {
+            let zone = parsed("program instance", Zone::parse(&name))?;
+            let ordinal = i32::try_from(zone.local_day(at).ordinal())
+                .map_err(|error| corrupt("day of the year", error))?;
+            Ok((name, ordinal))
+        })
+        .collect()
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -243,10 +296,14 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
         if statuses.len() == Status::ALL.len() {
             statuses = vec![None];
         }
+        let days_by_zone = match filter.active_at {
+            Some(at) => days_at(self.read(|conn| season_zones(conn, workspace))?, at)?,
+            None => Vec::new(),
+        };
         let mut rows = Vec::new();
         for status in statuses {
             rows.extend(self.read(|conn| {
-                newest_first(workspace, filter, status, after)
+                newest_first(workspace, filter, status, after, &days_by_zone)
                     .limit(rows_to_fetch(limit))
                     .load::<InstanceRow>(conn)
             })?);

@@ -10,8 +10,8 @@ use domain::enrollment::{Customer, Device};
 use domain::participation::decision_bucket;
 use domain::{
     ApiKey, ApiKeyId, CustomTerms, Description, Enrollment, EnrollmentId, Grant, InstanceId,
-    InstanceParts, LogoUrl, Name, Program, ProgramId, ProgramInstance, Schedule, Scope, Slug,
-    Visibility, Workspace, WorkspaceId,
+    InstanceParts, LogoUrl, Name, Program, ProgramId, ProgramInstance, Schedule, Scope, Seasons,
+    Slug, Visibility, Workspace, WorkspaceId, Zone,
 };
 use ports::{InstanceSnapshot, StoreError};
 use serde::de::DeserializeOwned;
@@ -83,6 +83,19 @@ pub(crate) struct InstanceRow {
     pub version: i64,
     pub created_at: At,
     pub updated_at: At,
+    pub time_zone: String,
+    pub seasons: Option<JsonText>,
+    /// Derived from `seasons`, for the `activeAt` filter (`Seasons::day_map`).
+    pub season_days: Option<String>,
+}
+
+/// Stored seasons, read back through their rules.
+fn seasons(what: &str, text: Option<&JsonText>) -> Result<Option<Seasons>, StoreError> {
+    text.map(|text| {
+        let value: Value = read_json(what, text)?;
+        parsed(what, Seasons::from_json(value))
+    })
+    .transpose()
 }
 
 impl InstanceRow {
@@ -109,6 +122,11 @@ impl InstanceRow {
             version: instance.version(),
             created_at: At(instance.created_at()),
             updated_at: At(instance.updated_at()),
+            time_zone: instance.time_zone().as_str().to_owned(),
+            seasons: instance
+                .seasons()
+                .map(|seasons| json_of(&seasons.to_json())),
+            season_days: instance.seasons().map(Seasons::day_map),
         })
     }
 
@@ -129,6 +147,8 @@ impl InstanceRow {
             end_date: self.end_date.map(|at| at.0),
             status: parsed(what, self.status.parse())?,
             metadata: document(what, self.metadata)?,
+            time_zone: parsed(what, Zone::parse(&self.time_zone))?,
+            seasons: seasons(what, self.seasons.as_ref())?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
@@ -163,6 +183,8 @@ impl InstanceRow {
             )?,
             status: parsed(what, self.status.parse())?,
             metadata: document(self.metadata)?,
+            time_zone: parsed(what, Zone::parse(&self.time_zone))?,
+            seasons: seasons(what, self.seasons.as_ref())?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,

@@ -58,6 +58,9 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        time_zone -> Text,
+        seasons -> Nullable<Document>,
+        season_days -> Nullable<Text>,
     }
 }
 

@@ -69,11 +69,17 @@ pub struct NewInstance {
     end_date: Option<Timestamp>,
     status: Option<InitialStatus>,
     metadata: Option<Metadata>,
+    /// `UTC` when absent.
+    time_zone: Option<TimeZone>,
+    /// At most 12 windows that share no day (422 `overlapping_seasons`); `null` or absent:
+    /// no seasonal limit.
+    #[schema(min_items = 1, max_items = 12)]
+    seasons: Option<Vec<Season>>,
 }
 
 /// The body of `PATCH /programInstances/{id}`: a JSON Merge Patch (RFC 7396). An absent
-/// member is unchanged; `null` clears an optional member; `name`, `slug` and `status`
-/// cannot be `null`. Object members (`eligibilityCriteria`, `formConfig`, `metadata`) are
+/// member is unchanged; `null` clears an optional member; `name`, `slug`, `status` and
+/// `timeZone` cannot be `null`. Object members (`eligibilityCriteria`, `formConfig`, `metadata`) are
 /// merged into the current value, and the result must be valid. The resulting `endDate`
 /// must be after the resulting `startDate`.
 #[derive(Debug, ToSchema)]
@@ -95,6 +101,11 @@ pub struct InstanceChanges {
     #[serde(default)]
     status: InstanceStatus,
     metadata: Option<Metadata>,
+    #[serde(default)]
+    time_zone: TimeZone,
+    /// Replaces the windows whole; `null` removes the seasonal limit.
+    #[schema(min_items = 1, max_items = 12)]
+    seasons: Option<Vec<Season>>,
 }
 
 /// An applicant's attributes, to check against an instance's criteria. Every member is

@@ -228,6 +228,16 @@ pub struct EligibilityCriteria {
     manufacturers: Option<BTreeSet<ShortText>>,
 }
 
+/// A yearly window, in the instance's `timeZone`: open from 00:00 on `opens` to 24:00 on
+/// `closes`, both days included; `closes` before `opens` wraps the new year.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({ "opens": "05-01", "closes": "09-30" }))]
+pub struct Season {
+    opens: MonthDay,
+    closes: MonthDay,
+}
+
 /// The enrollment form: at most 100 fields with distinct keys.
 #[derive(Debug, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -89,6 +89,16 @@ string_schema! {
     CustomTerms.pattern(Some(TEXT_PATTERN)).max_length(Some(50_000))
 }
 string_schema! {
+    /// An IANA time zone name, such as `America/New_York` (case as in the IANA database;
+    /// not a fixed offset); an unknown name is 422 `unknown_time_zone`.
+    TimeZone.pattern(Some("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")).max_length(Some(64))
+        .examples([json!("America/New_York")])
+}
+string_schema! {
+    /// A day of a non-leap year, `MM-DD` (`02-29` is refused: 422 `invalid_day`).
+    MonthDay.pattern(Some("^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")).examples([json!("05-01")])
+}
+string_schema! {
     /// An RFC 3339 timestamp. Any offset is accepted and normalised to UTC; output always
     /// ends in `Z`. Precision is kept to the microsecond.
     Timestamp.format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))

@@ -1,6 +1,7 @@
 //! Catalog programs and program instances.
 
 use application::InstanceSnapshot;
+use domain::instance::Seasons;
 use domain::{InstanceId, Program, ProgramId, Status, Timestamp, WorkspaceId};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -37,6 +38,12 @@ pub struct InstanceView<'a> {
     start_date: Option<Timestamp>,
     #[schema(required = true, value_type = Option<schemas::Timestamp>)]
     end_date: Option<Timestamp>,
+    /// The zone in which `seasons` are read.
+    #[schema(value_type = schemas::TimeZone)]
+    time_zone: &'a str,
+    /// Yearly windows in which enrollments are taken; `null`: no seasonal limit.
+    #[schema(required = true, value_type = Option<Vec<schemas::Season>>)]
+    seasons: Option<serde_json::Value>,
     #[schema(value_type = schemas::InstanceStatus)]
     status: Status,
     #[schema(required = true, value_type = Option<schemas::Metadata>)]
@@ -44,8 +51,13 @@ pub struct InstanceView<'a> {
     /// Starts at 1, +1 on every change; the `ETag` is `"<version>"`.
     #[schema(minimum = 1)]
     version: i64,
-    /// `status` is `active` and now is within [startDate, endDate].
+    /// `status` is `active`, now is within [startDate, endDate], and, with `seasons`, on a
+    /// day of one of them in `timeZone`.
     accepting_enrollments: bool,
+    /// The next instant at which `acceptingEnrollments` flips by the passing of time alone;
+    /// `null` when it never will.
+    #[schema(required = true, value_type = Option<schemas::Timestamp>)]
+    next_change_at: Option<Timestamp>,
     #[schema(value_type = schemas::Timestamp)]
     created_at: Timestamp,
     #[schema(value_type = schemas::Timestamp)]
@@ -66,10 +78,13 @@ pub fn instance(instance: &InstanceSnapshot, now: Timestamp) -> InstanceView<'_>
         form_config: instance.form_config.as_deref(),
         start_date: instance.schedule.start(),
         end_date: instance.schedule.end(),
+        time_zone: instance.time_zone.as_str(),
+        seasons: instance.seasons.as_ref().map(Seasons::to_json),
         status: instance.status,
         metadata: instance.metadata.as_deref(),
         version: instance.version,
         accepting_enrollments: instance.accepting_enrollments(now),
+        next_change_at: instance.next_change_at(now),
         created_at: instance.created_at,
         updated_at: instance.updated_at,
     }

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    CustomTerms, Description, InstanceDraft, InstancePatch, LogoUrl, Metadata, Name, Slug, Status,
+    CustomTerms, Description, InstanceDraft, InstancePatch, LogoUrl, Metadata, Name, Seasons, Slug,
+    Status, Zone,
 };
 use crate::eligibility::EligibilityCriteria;
 use crate::form::FormConfig;
@@ -14,7 +15,7 @@ use crate::timestamp::Timestamp;
 use crate::violation::Violations;
 
 /// The members a client may write.
-pub const WRITABLE_FIELDS: [&str; 11] = [
+pub const WRITABLE_FIELDS: [&str; 13] = [
     "name",
     "description",
     "slug",
@@ -26,15 +27,18 @@ pub const WRITABLE_FIELDS: [&str; 11] = [
     "endDate",
     "status",
     "metadata",
+    "timeZone",
+    "seasons",
 ];
 
 /// The members the server decides; naming one in a body is a violation, not a no-op.
-pub const READ_ONLY_FIELDS: [&str; 7] = [
+pub const READ_ONLY_FIELDS: [&str; 8] = [
     "id",
     "programId",
     "workspaceId",
     "version",
     "acceptingEnrollments",
+    "nextChangeAt",
     "createdAt",
     "updatedAt",
 ];
@@ -73,6 +77,10 @@ impl InstanceDraft {
             status: read.read("status", text(status)).optional(),
             metadata: read
                 .read("metadata", document(Metadata::from_json))
+                .optional(),
+            time_zone: read.read("timeZone", text(Zone::parse)).optional(),
+            seasons: read
+                .read("seasons", document(Seasons::from_json))
                 .optional(),
         };
         for violation in draft.cross_field_violations() {
@@ -147,10 +155,15 @@ impl InstancePatch {
         let name = read.read("name", text(Name::parse));
         let slug = read.read("slug", text(Slug::parse));
         let status = read.read("status", text(status));
+        let time_zone = read.read("timeZone", text(Zone::parse));
         let patch = InstancePatch {
             name: read.non_null("name", name),
             slug: read.non_null("slug", slug),
             status: read.non_null("status", status),
+            time_zone: read.non_null("timeZone", time_zone),
+            seasons: read
+                .read("seasons", document(Seasons::from_json))
+                .clearable(),
             description: read
                 .read("description", text(Description::parse))
                 .clearable(),

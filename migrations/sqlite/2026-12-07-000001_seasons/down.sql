@@ -1,0 +1,4 @@
+DROP INDEX program_instances_season_zones;
+ALTER TABLE program_instances DROP COLUMN season_days;
+ALTER TABLE program_instances DROP COLUMN seasons;
+ALTER TABLE program_instances DROP COLUMN time_zone;
