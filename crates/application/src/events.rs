@@ -1,8 +1,8 @@
 //! The event log: what each change logs, and reading the log.
 
 use domain::{
-    ApiKeyId, Enrollment, EnrollmentStatus, EventId, EventType, InstanceEvent, InstanceId,
-    ProgramInstance, Scope, Timestamp, WorkspaceId,
+    ApiKeyId, Enrollment, EnrollmentFlip, EnrollmentStatus, EventId, EventType, InstanceEvent,
+    InstanceId, ProgramInstance, Scope, Timestamp, WorkspaceId,
 };
 use ports::{Document, Event, EventFilter, InstanceSnapshot, LoggedEvent, Page};
 use serde_json::{Map, Value};
@@ -121,6 +121,26 @@ impl Application {
             EventType::InstanceDeleted,
             instance.id(),
             data(&object, None, None)?,
+        )
+    }
+
+    /// The event of a flip of `acceptingEnrollments` at `at` (the change's time, or the
+    /// instant time brought it about): `{ "object": the instance as at `at`, "at": … }`.
+    pub(crate) fn flip_event(
+        &self,
+        acting: Acting<'_>,
+        instance: &ProgramInstance,
+        flip: EnrollmentFlip,
+        at: Timestamp,
+    ) -> Result<Event, AppError> {
+        let object: Value =
+            serde_json::from_str(self.instance_object(instance, at)?.get()).map_err(internal)?;
+        let data = serde_json::json!({ "object": object, "at": at.to_rfc3339() });
+        self.event(
+            acting,
+            EventType::of_flip(flip),
+            instance.id(),
+            serde_json::value::to_raw_value(&data).map_err(internal)?,
         )
     }
 

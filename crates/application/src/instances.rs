@@ -1,9 +1,18 @@
 //! Program instance use cases.
 
-use domain::{InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope, Slug};
-use ports::{InstanceCursor, InstanceFilter, InstanceSnapshot, Page, StoreError};
+use domain::{
+    EnrollmentFlip, InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope,
+    Slug, Timestamp,
+};
+use ports::{
+    Event, InstanceCursor, InstanceFilter, InstanceSnapshot, LockedInstance, Page, StoreError,
+};
 
 use crate::events::Acting;
+
+/// Flips of one instance logged at most per pass: a weekly season left alone for years
+/// catches up over a few passes rather than in one long transaction.
+const FLIPS_PER_INSTANCE: usize = 100;
 use crate::idempotency::answered;
 use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
@@ -50,12 +59,20 @@ impl Application {
         let (instance, event) =
             ProgramInstance::create(id, program, who.workspace_id.clone(), draft, now)
                 .map_err(AppError::Invalid)?;
-        let record = self.instance_event(who.acting(now), &instance, &event)?;
+        let mut records = vec![self.instance_event(who.acting(now), &instance, &event)?];
+        if instance.accepting_enrollments(now) {
+            records.push(self.flip_event(
+                who.acting(now),
+                &instance,
+                EnrollmentFlip::Opened,
+                now,
+            )?);
+        }
         let answer = self.answer_of(idempotent, &instance)?;
         match self
             .ports
             .instances
-            .insert(&instance, &record, answer.as_ref())
+            .insert(&instance, &records, answer.as_ref())
         {
             Ok(()) => Ok(instance),
             // The program is not visible to the workspace (the store checks it as it writes).
@@ -140,11 +157,15 @@ impl Application {
         if !outcome.changed() {
             return Ok(outcome.instance);
         }
-        let records = outcome
-            .events
-            .iter()
-            .map(|event| self.instance_event(who.acting(now), &outcome.instance, event))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Flips that time brought about before this change and no server has logged yet
+        // come first, all of them: the change moves the next one past now.
+        let mut records = self.due_flip_events(locked.as_ref(), now, usize::MAX)?.0;
+        for event in &outcome.events {
+            records.push(self.instance_event(who.acting(now), &outcome.instance, event)?);
+        }
+        if let Some(flip) = outcome.flip {
+            records.push(self.flip_event(who.acting(now), &outcome.instance, flip, now)?);
+        }
         match locked.save(&outcome.instance, &records) {
             Ok(()) => Ok(outcome.instance),
             Err(StoreError::SlugTaken) => Err(AppError::Conflict(Conflict::SlugTaken(
@@ -152,6 +173,53 @@ impl Application {
             ))),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// The events of the flips of a locked instance that time brought about up to `now`
+    /// (at most `limit`), and the next flip not among them.
+    fn due_flip_events(
+        &self,
+        locked: &dyn LockedInstance,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<(Vec<Event>, Option<Timestamp>), AppError> {
+        let current = locked.current();
+        let Some(first) = locked.next_flip() else {
+            return Ok((Vec::new(), None));
+        };
+        let due = current.enrollment_window().flips_due(first, now, limit);
+        let by_time = Acting {
+            workspace: current.workspace_id(),
+            actor: None,
+            at: now,
+        };
+        let events = due
+            .flips
+            .iter()
+            .map(|(flip, at)| self.flip_event(by_time, current, *flip, *at))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((events, due.next))
+    }
+
+    /// Logs `enrollmentOpened`/`enrollmentClosed` for the flips that time has brought about
+    /// up to now, for at most `batch` instances; returns how many instances it looked at.
+    /// Any number of processes may run this at once: each instance is locked while its
+    /// flips are logged and its next flip moved on, so each flip is logged once.
+    pub fn log_due_flips(&self, batch: usize) -> Result<usize, AppError> {
+        let now = self.ports.clock.now();
+        let due = self.ports.instances.flips_due(now, batch)?;
+        for (workspace, id) in &due {
+            let Some(locked) = self.ports.instances.lock(workspace, id)? else {
+                continue;
+            };
+            // Another process may have logged them since they were read.
+            if locked.next_flip().is_none_or(|next| next > now) {
+                continue;
+            }
+            let (events, next) = self.due_flip_events(locked.as_ref(), now, FLIPS_PER_INSTANCE)?;
+            locked.record_flips(&events, next)?;
+        }
+        Ok(due.len())
     }
 
     pub fn delete_instance(&self, who: &Principal, id: &InstanceId) -> Result<(), AppError> {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::instance::InstanceEvent;
+use crate::instance::{EnrollmentFlip, InstanceEvent};
 use crate::violation::Rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -15,6 +15,8 @@ pub enum EventType {
     InstanceUpdated,
     InstanceStatusChanged,
     InstanceDeleted,
+    InstanceEnrollmentOpened,
+    InstanceEnrollmentClosed,
     EnrollmentCreated,
     EnrollmentStatusChanged,
     WebhookEndpointDisabled,
@@ -31,11 +33,13 @@ impl Rule for UnknownEventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 9] = [
         EventType::InstanceCreated,
         EventType::InstanceUpdated,
         EventType::InstanceStatusChanged,
         EventType::InstanceDeleted,
+        EventType::InstanceEnrollmentOpened,
+        EventType::InstanceEnrollmentClosed,
         EventType::EnrollmentCreated,
         EventType::EnrollmentStatusChanged,
         EventType::WebhookEndpointDisabled,
@@ -54,6 +58,8 @@ impl EventType {
             EventType::InstanceUpdated => "programInstance.updated",
             EventType::InstanceStatusChanged => "programInstance.statusChanged",
             EventType::InstanceDeleted => "programInstance.deleted",
+            EventType::InstanceEnrollmentOpened => "programInstance.enrollmentOpened",
+            EventType::InstanceEnrollmentClosed => "programInstance.enrollmentClosed",
             EventType::EnrollmentCreated => "enrollment.created",
             EventType::EnrollmentStatusChanged => "enrollment.statusChanged",
             EventType::WebhookEndpointDisabled => "webhookEndpoint.disabled",
@@ -66,6 +72,14 @@ impl EventType {
             InstanceEvent::Created => EventType::InstanceCreated,
             InstanceEvent::Updated { .. } => EventType::InstanceUpdated,
             InstanceEvent::StatusChanged { .. } => EventType::InstanceStatusChanged,
+        }
+    }
+
+    /// The type logged when `acceptingEnrollments` flips.
+    pub fn of_flip(flip: EnrollmentFlip) -> Self {
+        match flip {
+            EnrollmentFlip::Opened => EventType::InstanceEnrollmentOpened,
+            EnrollmentFlip::Closed => EventType::InstanceEnrollmentClosed,
         }
     }
 

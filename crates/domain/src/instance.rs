@@ -12,8 +12,8 @@ pub use fields::{
     SlugError, TextError, UrlError,
 };
 pub use season::{
-    EnrollmentWindow, InvalidDay, MAX_SEASONS, MonthDay, OverlappingSeasons, SeasonWindow, Seasons,
-    UnknownTimeZone, Zone,
+    DueFlips, EnrollmentFlip, EnrollmentWindow, InvalidDay, MAX_SEASONS, MonthDay,
+    OverlappingSeasons, SeasonWindow, Seasons, UnknownTimeZone, Zone,
 };
 pub use status::{LifecycleError, Status, UnknownStatus};
 
@@ -326,6 +326,8 @@ pub enum PatchError {
 pub struct PatchOutcome {
     pub instance: ProgramInstance,
     pub events: Vec<InstanceEvent>,
+    /// How the change turned `acceptingEnrollments` at the time it was made, if it did.
+    pub flip: Option<EnrollmentFlip>,
 }
 
 impl PatchOutcome {
@@ -496,13 +498,19 @@ impl ProgramInstance {
             return Ok(PatchOutcome {
                 instance: self.clone(),
                 events,
+                flip: None,
             });
         }
         next.version = self.version + 1;
         next.updated_at = now;
+        let flip = EnrollmentFlip::between(
+            self.accepting_enrollments(now),
+            next.accepting_enrollments(now),
+        );
         Ok(PatchOutcome {
             instance: next,
             events,
+            flip,
         })
     }
 

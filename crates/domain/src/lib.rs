@@ -33,9 +33,9 @@ pub use ids::{
     WorkspaceId,
 };
 pub use instance::{
-    CustomTerms, Description, FieldChange, InstanceDraft, InstanceEvent, InstanceParts,
-    InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError, PatchOutcome,
-    ProgramInstance, Schedule, Seasons, Slug, Status, Zone,
+    CustomTerms, Description, DueFlips, EnrollmentFlip, FieldChange, InstanceDraft, InstanceEvent,
+    InstanceParts, InstancePatch, LifecycleError, LogoUrl, Metadata, Name, PatchError,
+    PatchOutcome, ProgramInstance, Schedule, Seasons, Slug, Status, Zone,
 };
 pub use program::{Program, Visibility};
 pub use scope::{Grant, Scope, ScopeSet};

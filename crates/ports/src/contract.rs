@@ -62,6 +62,8 @@ macro_rules! storage_contract_tests {
         $crate::storage_contract_tests!(@cases $fresh, [
             instances_round_trip_every_field,
             the_active_at_filter_follows_seasons_in_each_zone,
+            a_create_logs_its_events_in_order,
+            flips_due_are_found_across_workspaces_and_moved_on_under_a_lock,
             slugs_are_unique_per_workspace,
             instances_of_invisible_programs_are_not_stored,
             changes_through_a_lock_are_saved_with_their_events,
@@ -235,7 +237,7 @@ fn enrollment_event(enrollment: &domain::Enrollment) -> Event {
 }
 
 fn store_instance(store: &dyn Storage, instance: &ProgramInstance) {
-    InstanceStore::insert(store, instance, &created(instance), None).unwrap();
+    InstanceStore::insert(store, instance, &[created(instance)], None).unwrap();
 }
 
 /// Two workspaces and a public program: the usual stage.
@@ -372,6 +374,112 @@ pub fn the_active_at_filter_follows_seasons_in_each_zone(store: &dyn Storage) {
     );
 }
 
+/// A create that opens enrollments at once logs `created` then `enrollmentOpened`, with an
+/// idempotent answer or without.
+pub fn a_create_logs_its_events_in_order(store: &dyn Storage) {
+    let (a, _, program) = stage(store);
+    let when = at("2026-01-01T00:00:00Z");
+    for (n, kept) in [(1, None), (2, Some(answer("create-2", "f", 201, when)))] {
+        let instance = instance_with(&a, &program, n, named(&format!("Opens {n}")), when);
+        let events = [
+            created(&instance),
+            event_of(&instance, EventType::InstanceEnrollmentOpened, when),
+        ];
+        InstanceStore::insert(store, &instance, &events, kept.as_ref()).unwrap();
+        let logged = history(store, &a, instance.id());
+        assert_eq!(
+            kinds(&logged),
+            [
+                EventType::InstanceCreated,
+                EventType::InstanceEnrollmentOpened
+            ]
+        );
+        let ids: Vec<&EventId> = logged.iter().map(|logged| &logged.event.id).collect();
+        assert_eq!(ids, [&events[0].id, &events[1].id]);
+        assert_eq!(logged[1].event.data.get(), events[1].data.get());
+    }
+}
+
+/// The next unlogged flip is stored with each write, found when due whatever the
+/// workspace, and moved on by `record_flips` with the flips' events.
+pub fn flips_due_are_found_across_workspaces_and_moved_on_under_a_lock(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
+    let created_at = at("2026-01-01T00:00:00Z");
+    let opens = at("2026-03-01T00:00:00Z");
+    let closes = at("2026-04-01T00:00:00Z");
+    let scheduled = |n: u32, ws: &WorkspaceId| {
+        let draft = InstanceDraft {
+            start_date: Some(opens),
+            end_date: Some(closes),
+            ..named(&format!("Spring {n}"))
+        };
+        let instance = instance_with(ws, &program, n, draft, created_at);
+        store_instance(store, &instance);
+        instance
+    };
+    let first = scheduled(1, &a);
+    let second = scheduled(2, &b);
+    store_instance(
+        store,
+        &instance_with(&a, &program, 3, named("Always"), created_at),
+    );
+    let due = |when: &str| InstanceStore::flips_due(store, at(when), 10).unwrap();
+    assert_eq!(due("2026-02-28T23:59:59Z"), []);
+    let found = due("2026-03-01T00:00:00Z");
+    assert_eq!(found.len(), 2);
+    assert!(found.contains(&(a.clone(), first.id().clone())));
+    assert!(found.contains(&(b.clone(), second.id().clone())));
+    assert_eq!(
+        InstanceStore::flips_due(store, opens, 1).unwrap().len(),
+        1,
+        "the limit holds"
+    );
+
+    let locked = store.lock(&a, first.id()).unwrap().unwrap();
+    assert_eq!(locked.next_flip(), Some(opens));
+    let opened = event_of(&first, EventType::InstanceEnrollmentOpened, opens);
+    let after_end = closes.checked_add(Duration::microseconds(1));
+    locked
+        .record_flips(std::slice::from_ref(&opened), after_end)
+        .unwrap();
+    assert_eq!(
+        kinds(&history(store, &a, first.id())),
+        [
+            EventType::InstanceCreated,
+            EventType::InstanceEnrollmentOpened
+        ]
+    );
+    assert_eq!(
+        due("2026-03-15T00:00:00Z"),
+        [(b.clone(), second.id().clone())]
+    );
+    assert_eq!(
+        InstanceStore::get(store, &a, first.id()).unwrap().as_ref(),
+        Some(&first),
+        "the instance itself is unchanged"
+    );
+
+    // A change stores the next flip of the instance it leaves.
+    let locked = store.lock(&b, second.id()).unwrap().unwrap();
+    let when = at("2026-02-01T00:00:00Z");
+    let outcome = locked
+        .current()
+        .apply(
+            InstancePatch {
+                status: Some(Status::Inactive),
+                ..InstancePatch::default()
+            },
+            when,
+        )
+        .unwrap();
+    locked
+        .save(&outcome.instance, &records(&outcome, when))
+        .unwrap();
+    assert_eq!(due("2026-03-15T00:00:00Z"), []);
+    let locked = store.lock(&b, second.id()).unwrap().unwrap();
+    assert_eq!(locked.next_flip(), None);
+}
+
 pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
     let (a, b, program) = stage(store);
     let now = at("2026-01-01T00:00:00Z");
@@ -381,7 +489,7 @@ pub fn slugs_are_unique_per_workspace(store: &dyn Storage) {
     );
     let twin = instance_with(&a, &program, 2, named("Same name"), now);
     assert!(matches!(
-        InstanceStore::insert(store, &twin, &created(&twin), None),
+        InstanceStore::insert(store, &twin, &[created(&twin)], None),
         Err(StoreError::SlugTaken)
     ));
     assert_eq!(
@@ -448,12 +556,12 @@ pub fn instances_of_invisible_programs_are_not_stored(store: &dyn Storage) {
     );
     let hidden = instance_with(&a, &private, 1, named("Hidden"), now);
     assert!(matches!(
-        InstanceStore::insert(store, &hidden, &created(&hidden), None),
+        InstanceStore::insert(store, &hidden, &[created(&hidden)], None),
         Err(StoreError::NotFound)
     ));
     let answer = answer("k", "f", 201, now);
     assert!(matches!(
-        InstanceStore::insert(store, &hidden, &created(&hidden), Some(&answer)),
+        InstanceStore::insert(store, &hidden, &[created(&hidden)], Some(&answer)),
         Err(StoreError::NotFound)
     ));
     assert_eq!(InstanceStore::get(store, &a, hidden.id()).unwrap(), None);
@@ -1351,7 +1459,7 @@ pub fn answers_are_kept_with_their_change_or_not_at_all(store: &dyn Storage) {
     let now = at("2026-01-01T00:00:00Z");
     let first = instance_with(&a, &program, 1, named("Once"), now);
     let kept = answer("k1", "f1", 201, now);
-    InstanceStore::insert(store, &first, &created(&first), Some(&kept)).unwrap();
+    InstanceStore::insert(store, &first, &[created(&first)], Some(&kept)).unwrap();
     assert_eq!(
         store.answer(&a, "k1", at("2025-12-31T00:00:00Z")).unwrap(),
         Some(kept.record.clone())
@@ -1362,7 +1470,7 @@ pub fn answers_are_kept_with_their_change_or_not_at_all(store: &dyn Storage) {
     match InstanceStore::insert(
         store,
         &twin,
-        &created(&twin),
+        &[created(&twin)],
         Some(&answer("k1", "f1", 201, now)),
     ) {
         Err(StoreError::KeyAnswered(record)) => assert_eq!(record, kept.record),
@@ -1379,7 +1487,7 @@ pub fn answers_are_kept_with_their_change_or_not_at_all(store: &dyn Storage) {
         InstanceStore::insert(
             store,
             &refused,
-            &created(&refused),
+            &[created(&refused)],
             Some(&answer("k2", "f2", 201, now))
         ),
         Err(StoreError::SlugTaken)

@@ -37,7 +37,21 @@ pub struct Page<T> {
 pub trait LockedInstance {
     fn current(&self) -> &ProgramInstance;
 
-    /// Writes `next` and logs `events`, then commits.
+    /// The next flip of `acceptingEnrollments` by time that is not yet logged: every flip
+    /// before it is. Stored as `next.next_change_at(next.updated_at())` by `insert` and
+    /// `save`, moved on by `record_flips`.
+    fn next_flip(&self) -> Option<Timestamp>;
+
+    /// Logs the flips that time brought about and keeps `next_flip` as the next one not
+    /// yet logged, then commits. The instance itself does not change.
+    fn record_flips(
+        self: Box<Self>,
+        events: &[Event],
+        next_flip: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    /// Writes `next` and logs `events`, then commits; the next flip not yet logged becomes
+    /// `next.next_change_at(next.updated_at())`.
     ///
     /// # Errors
     /// MUST return `SlugTaken` when the new slug is used (nothing written).
@@ -52,8 +66,8 @@ pub trait LockedInstance {
 
 /// Program instances, always addressed within one workspace.
 pub trait InstanceStore: Send + Sync {
-    /// Stores a new instance, logs its creation event and, when given, keeps the idempotent
-    /// answer that goes with it, atomically.
+    /// Stores a new instance, logs its creation `events` (in order) and, when given, keeps
+    /// the idempotent answer that goes with it, atomically.
     ///
     /// # Errors
     /// MUST return `NotFound` when the instance's program is not visible to its workspace,
@@ -62,7 +76,7 @@ pub trait InstanceStore: Send + Sync {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &Event,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError>;
 
@@ -105,6 +119,14 @@ pub trait InstanceStore: Send + Sync {
         after: Option<&InstanceCursor>,
         limit: usize,
     ) -> Result<Page<InstanceSnapshot>, StoreError>;
+
+    /// Instances of any workspace whose next unlogged flip is at or before `now`, soonest
+    /// first, at most `limit`. Read without locking: lock each, and check again.
+    fn flips_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(WorkspaceId, InstanceId)>, StoreError>;
 
     /// Succeeds when the store answers.
     fn ping(&self) -> Result<(), StoreError>;

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod dispatcher;
+pub mod flips;
 pub mod storage;
 
 use std::net::TcpListener;
@@ -61,6 +62,7 @@ pub fn start_server(
         .unwrap_or(usize::MAX)
         .saturating_mul(8);
     dispatcher::start(&app, settings.webhook_workers);
+    flips::start(&app);
     let state = web::Data::new(HttpState::new(
         app,
         metrics,

@@ -1,13 +1,13 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use domain::{ApiKeyId, InstanceId, ProgramInstance, Slug, Status, WorkspaceId, Zone};
+use domain::{ApiKeyId, InstanceId, ProgramInstance, Slug, Status, Timestamp, WorkspaceId, Zone};
 use ports::{
     Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
     LockedInstance, Page, StoreError,
 };
 
 use crate::catalog::visible_to;
-use crate::column_types::{At, Document, Instant, JsonText};
+use crate::column_types::{At, Document, Instant};
 use crate::connection::{AnyConnection, MultiBackend, TxError};
 use crate::events::log;
 use crate::idempotency::keep;
@@ -17,15 +17,24 @@ use crate::schema::program_instances;
 use crate::search::contains_pattern;
 use crate::store::{Backend, SqlStore};
 
-/// A new instance of a program visible to its workspace, with its creation event, in one
+/// A new instance of a program visible to its workspace, with its creation events, in one
 /// statement (one round trip, atomic by itself): what a create costs on PostgreSQL, where a
 /// statement may insert into two tables. `false` when the program is not visible.
+///
+/// The events of one create share their actor and time; they go in as arrays, inserted in
+/// their order (the log's insert order is its order).
 fn create_in_one_statement(
     conn: &mut PgConnection,
     row: &InstanceRow,
-    event: &Event,
+    events: &[Event],
 ) -> QueryResult<bool> {
-    use diesel::sql_types::{BigInt, Nullable, Text};
+    use diesel::sql_types::{Array, BigInt, Nullable, Text};
+
+    let Some(first) = events.first() else {
+        return Err(diesel::result::Error::QueryBuilderError(
+            "a create logs at least one event".into(),
+        ));
+    };
 
     const CREATE: &str = "
         WITH visible AS (
@@ -36,14 +45,18 @@ fn create_in_one_statement(
             INSERT INTO program_instances (workspace_id, id, program_id, name, name_folded,
                 description, slug, logo_url, eligibility_criteria, custom_terms, form_config,
                 start_date, end_date, status, metadata, version, created_at, updated_at,
-                time_zone, seasons, season_days)
+                time_zone, seasons, season_days, next_flip_at)
             SELECT $1, $2, visible.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                $16, $17, $18, $24, $25, $26
+                $16, $17, $18, $24, $25, $26, $27
             FROM visible
             RETURNING workspace_id, id
         )
         INSERT INTO events (id, workspace_id, kind, instance_id, actor_key_id, created_at, data)
-        SELECT $19, workspace_id, $20, id, $21, $22, $23 FROM instance";
+        SELECT logged.id, instance.workspace_id, logged.kind, instance.id, $21, $22,
+            logged.data::json
+        FROM instance, unnest($19::text[], $20::text[], $23::text[])
+            WITH ORDINALITY AS logged (id, kind, data, n)
+        ORDER BY logged.n";
     let inserted = diesel::sql_query(CREATE)
         .bind::<Text, _>(&row.workspace_id)
         .bind::<Text, _>(&row.id)
@@ -63,16 +76,17 @@ fn create_in_one_statement(
         .bind::<BigInt, _>(row.version)
         .bind::<Instant, _>(row.created_at)
         .bind::<Instant, _>(row.updated_at)
-        .bind::<Text, _>(event.id.as_str())
-        .bind::<Text, _>(event.kind.as_str())
-        .bind::<Nullable<Text>, _>(event.actor.as_ref().map(ApiKeyId::as_str))
-        .bind::<Instant, _>(At(event.created_at))
-        .bind::<Document, _>(JsonText(event.data.get().to_owned()))
+        .bind::<Array<Text>, _>(events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind::<Nullable<Text>, _>(first.actor.as_ref().map(ApiKeyId::as_str))
+        .bind::<Instant, _>(At(first.created_at))
+        .bind::<Array<Text>, _>(events.iter().map(|e| e.data.get()).collect::<Vec<_>>())
         .bind::<Text, _>(&row.time_zone)
         .bind::<Nullable<Document>, _>(&row.seasons)
         .bind::<Nullable<Text>, _>(&row.season_days)
+        .bind::<Nullable<Instant>, _>(&row.next_flip_at)
         .execute(conn)?;
-    Ok(inserted == 1)
+    Ok(inserted == events.len())
 }
 
 /// The instances of the workspace that `filter` (and `status`, when given) selects, after
@@ -196,15 +210,18 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &Event,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(instance)?;
         let not_visible = || TxError::Store(StoreError::NotFound);
-        if answer.is_none() {
+        let one_actor_and_time = events
+            .windows(2)
+            .all(|pair| pair[0].actor == pair[1].actor && pair[0].created_at == pair[1].created_at);
+        if answer.is_none() && !events.is_empty() && one_actor_and_time {
             let done = self.write_statement(|conn| match conn {
                 AnyConnection::Postgres(pg) => {
-                    let inserted = create_in_one_statement(pg, &row, event)?;
+                    let inserted = create_in_one_statement(pg, &row, events)?;
                     if inserted {
                         Ok(true)
                     } else {
@@ -227,7 +244,7 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
             diesel::insert_into(program_instances::table)
                 .values(&row)
                 .execute(conn)?;
-            log(conn, std::slice::from_ref(event))
+            log(conn, events)
         })
     }
 
@@ -316,6 +333,31 @@ impl<B: Backend> InstanceStore for SqlStore<B> {
             .map(InstanceRow::into_snapshot)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page_of(instances, limit))
+    }
+
+    fn flips_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(WorkspaceId, InstanceId)>, StoreError> {
+        let limit = i64::try_from(limit).map_err(StoreError::unexpected)?;
+        let rows = self.read(|conn| {
+            program_instances::table
+                .filter(program_instances::next_flip_at.le(At(now)))
+                .order(program_instances::next_flip_at.asc())
+                .limit(limit)
+                .select((program_instances::workspace_id, program_instances::id))
+                .load::<(String, String)>(conn)
+        })?;
+        let what = "program instance";
+        rows.into_iter()
+            .map(|(workspace, id)| {
+                Ok((
+                    parsed(what, WorkspaceId::parse(&workspace))?,
+                    parsed(what, InstanceId::parse(&id))?,
+                ))
+            })
+            .collect()
     }
 
     fn ping(&self) -> Result<(), StoreError> {

@@ -7,9 +7,10 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::WebhookEndpointId;
 use domain::webhook::endpoint::WebhookEndpoint;
-use domain::{Enrollment, EnrollmentId, InstanceId, ProgramInstance, WorkspaceId};
+use domain::{Enrollment, EnrollmentId, InstanceId, ProgramInstance, Timestamp, WorkspaceId};
 use ports::{Event, LockedEndpoint, LockedEnrollment, LockedInstance, StoreError};
 
+use crate::column_types::At;
 use crate::connection::{AnyConnection, TxError, begin, commit, rollback};
 use crate::events::log;
 use crate::rows::{EnrollmentRow, InstanceRow};
@@ -107,6 +108,12 @@ macro_rules! read_for_update {
     };
 }
 
+/// A locked instance with what its row keeps beside it.
+pub(crate) struct StoredInstance {
+    instance: ProgramInstance,
+    next_flip: Option<Timestamp>,
+}
+
 /// The update of a locked row changed nothing: only a bug can do that.
 fn lock_broken(what: &str) -> TxError {
     TxError::Store(StoreError::unexpected(format!(
@@ -128,7 +135,14 @@ impl<'s, B: Backend> SqlStore<B> {
                     .filter(program_instances::id.eq(id.as_str()))
                     .select(InstanceRow::as_select())
             )?;
-            Ok(row.map(InstanceRow::into_domain).transpose()?)
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let next_flip = row.next_flip_at.map(|at| at.0);
+            Ok(Some(StoredInstance {
+                instance: row.into_domain()?,
+                next_flip,
+            }))
         })?;
         Ok(locked.map(|lock| Box::new(lock) as Box<dyn LockedInstance + 's>))
     }
@@ -206,14 +220,37 @@ impl<B: Backend> LockedEndpoint for Lock<'_, B, WebhookEndpoint> {
     }
 }
 
-impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
+impl<B: Backend> LockedInstance for Lock<'_, B, StoredInstance> {
     fn current(&self) -> &ProgramInstance {
-        &self.current
+        &self.current.instance
+    }
+
+    fn next_flip(&self) -> Option<Timestamp> {
+        self.current.next_flip
+    }
+
+    fn record_flips(
+        self: Box<Self>,
+        events: &[Event],
+        next_flip: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let workspace = self.current.instance.workspace_id().to_string();
+        let id = self.current.instance.id().to_string();
+        self.finish(|conn| {
+            diesel::update(
+                program_instances::table
+                    .filter(program_instances::workspace_id.eq(&workspace))
+                    .filter(program_instances::id.eq(&id)),
+            )
+            .set(program_instances::next_flip_at.eq(next_flip.map(At)))
+            .execute(conn)?;
+            log(conn, events)
+        })
     }
 
     fn save(self: Box<Self>, next: &ProgramInstance, events: &[Event]) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(next)?;
-        let locked_version = self.current.version();
+        let locked_version = self.current.instance.version();
         self.finish(|conn| {
             let this = program_instances::table
                 .filter(program_instances::workspace_id.eq(&row.workspace_id))
@@ -227,8 +264,8 @@ impl<B: Backend> LockedInstance for Lock<'_, B, ProgramInstance> {
     }
 
     fn delete(self: Box<Self>, event: &Event) -> Result<(), StoreError> {
-        let workspace = self.current.workspace_id().clone();
-        let id = self.current.id().clone();
+        let workspace = self.current.instance.workspace_id().clone();
+        let id = self.current.instance.id().clone();
         self.finish(|conn| {
             diesel::delete(
                 program_instances::table

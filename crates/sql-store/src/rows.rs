@@ -87,6 +87,8 @@ pub(crate) struct InstanceRow {
     pub seasons: Option<JsonText>,
     /// Derived from `seasons`, for the `activeAt` filter (`Seasons::day_map`).
     pub season_days: Option<String>,
+    /// The next flip of `acceptingEnrollments` by time not yet logged (`LockedInstance`).
+    pub next_flip_at: Option<At>,
 }
 
 /// Stored seasons, read back through their rules.
@@ -127,6 +129,7 @@ impl InstanceRow {
                 .seasons()
                 .map(|seasons| json_of(&seasons.to_json())),
             season_days: instance.seasons().map(Seasons::day_map),
+            next_flip_at: instance.next_change_at(instance.updated_at()).map(At),
         })
     }
 

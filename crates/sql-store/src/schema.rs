@@ -61,6 +61,7 @@ diesel::table! {
         time_zone -> Text,
         seasons -> Nullable<Document>,
         season_days -> Nullable<Text>,
+        next_flip_at -> Nullable<Instant>,
     }
 }
 

@@ -12,3 +12,15 @@ ALTER TABLE program_instances ADD CONSTRAINT program_instances_season_days_lengt
 -- The zones of a workspace's seasonal instances, read before an `activeAt` list.
 CREATE INDEX program_instances_season_zones ON program_instances (workspace_id, time_zone)
     WHERE season_days IS NOT NULL;
+
+-- The next flip of `acceptingEnrollments` by time that is not yet in the event log: the
+-- server logs `enrollmentOpened`/`enrollmentClosed` for the rows it has passed. Existing
+-- instances have no seasons yet, so their next flip is their start or end still ahead.
+ALTER TABLE program_instances ADD COLUMN next_flip_at TIMESTAMPTZ;
+UPDATE program_instances SET next_flip_at = CASE
+        WHEN start_date > now() THEN start_date
+        WHEN end_date >= now() THEN end_date + interval '1 microsecond'
+    END
+    WHERE status = 'active';
+CREATE INDEX program_instances_next_flip ON program_instances (next_flip_at)
+    WHERE next_flip_at IS NOT NULL;

@@ -359,6 +359,32 @@ fn window_from_json(value: Value) -> Result<SeasonWindow, Violations> {
     }
 }
 
+/// Which way `acceptingEnrollments` turned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollmentFlip {
+    Opened,
+    Closed,
+}
+
+impl EnrollmentFlip {
+    /// The flip from one reading of `accepting` to the next, if they differ.
+    pub fn between(before: bool, after: bool) -> Option<Self> {
+        match (before, after) {
+            (false, true) => Some(Self::Opened),
+            (true, false) => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The flips that time has brought about, in order, and the next one still ahead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueFlips {
+    pub flips: Vec<(EnrollmentFlip, Timestamp)>,
+    /// The next flip not in `flips`: after `now`, or the one the limit cut off.
+    pub next: Option<Timestamp>,
+}
+
 /// When enrollments are taken: an instance's status, dates, and seasons in its zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrollmentWindow<'a> {
@@ -431,6 +457,27 @@ impl EnrollmentWindow<'_> {
         candidates
             .into_iter()
             .find(|candidate| self.accepting(*candidate) != accepting_now)
+    }
+
+    /// The flips from `first` (an instant `next_change` predicted) up to and including `now`,
+    /// at most `limit` of them. An instant at which nothing turns (the rule changed since it
+    /// was predicted) gives no flip.
+    pub fn flips_due(&self, first: Timestamp, now: Timestamp, limit: usize) -> DueFlips {
+        let mut flips = Vec::new();
+        let mut next = Some(first);
+        while let Some(at) = next {
+            if at > now || flips.len() >= limit {
+                break;
+            }
+            let before = at
+                .checked_add(time::Duration::microseconds(-1))
+                .is_some_and(|just_before| self.accepting(just_before));
+            if let Some(flip) = EnrollmentFlip::between(before, self.accepting(at)) {
+                flips.push((flip, at));
+            }
+            next = self.next_change(at);
+        }
+        DueFlips { flips, next }
     }
 }
 
@@ -714,6 +761,54 @@ mod tests {
             }
             for instant in checked.into_iter().filter(|instant| *instant > now && *instant < until) {
                 prop_assert_eq!(window.accepting(instant), state, "at {}", instant.to_rfc3339());
+            }
+        }
+
+        /// Catching up from a predicted flip gives every flip up to now, alternating from the
+        /// state before it, each where the rule turns, and leaves the next one ahead.
+        #[test]
+        fn due_flips_are_every_turn_up_to_now_in_order(
+            zone in prop::sample::select(ZONES.to_vec()),
+            seasons in some_seasons(),
+            start in prop::option::of(instant()),
+            length in 1_i64..400 * 86_400,
+            has_end in any::<bool>(),
+            since in instant(),
+            later in 0_i64..3 * 366 * 86_400,
+        ) {
+            let zone = Zone::parse(zone).unwrap();
+            let end = if has_end {
+                start.unwrap_or(since).checked_add(time::Duration::seconds(length))
+            } else {
+                None
+            };
+            let schedule = Schedule::new(start, end).unwrap();
+            let window = EnrollmentWindow { status: Status::Active, schedule, seasons: seasons.as_ref(), zone: &zone };
+            let now = since.checked_add(time::Duration::seconds(later)).unwrap();
+            let Some(first) = window.next_change(since) else {
+                return Ok(());
+            };
+            let due = window.flips_due(first, now, 10_000);
+            let mut state = window.accepting(since);
+            let mut previous = since;
+            for (flip, at) in &due.flips {
+                prop_assert!(*at > previous && *at <= now);
+                prop_assert_eq!(Some(*flip), EnrollmentFlip::between(state, !state));
+                prop_assert_eq!(window.next_change(previous), Some(*at));
+                state = !state;
+                previous = *at;
+            }
+            prop_assert_eq!(window.accepting(now), state);
+            if let Some(next) = due.next {
+                prop_assert!(next > now);
+                prop_assert_eq!(window.next_change(now), Some(next));
+            } else {
+                prop_assert_eq!(window.next_change(now), None);
+            }
+            let one = window.flips_due(first, now, 1);
+            prop_assert_eq!(&one.flips[..], &due.flips[..due.flips.len().min(1)]);
+            if due.flips.len() > 1 {
+                prop_assert_eq!(one.next, Some(due.flips[1].1));
             }
         }
     }

@@ -73,13 +73,17 @@ async fn every_change_is_logged_with_the_resource_as_read(app: &TestApp) {
         types(&log.body),
         [
             "programInstance.created",
+            "programInstance.enrollmentOpened",
             "programInstance.updated",
             "programInstance.updated",
             "programInstance.statusChanged",
+            "programInstance.enrollmentClosed",
             "programInstance.statusChanged",
+            "programInstance.enrollmentOpened",
             "enrollment.created",
             "enrollment.statusChanged",
             "programInstance.created",
+            "programInstance.enrollmentOpened",
             "programInstance.deleted",
         ]
     );
@@ -93,37 +97,47 @@ async fn every_change_is_logged_with_the_resource_as_read(app: &TestApp) {
     assert_eq!(events[0]["data"], json!({ "object": created }));
     assert_eq!(
         events[1]["data"],
+        json!({ "object": created, "at": created["createdAt"] })
+    );
+    assert_eq!(
+        events[2]["data"],
         json!({ "object": renamed.body, "previous": { "name": "Logged" } })
     );
-    // One PATCH changing a field and the status logs both, the status last.
+    // One PATCH changing a field and the status logs both, the status last, then the flip
+    // it causes.
     assert_eq!(
-        events[2]["data"]["previous"],
+        events[3]["data"]["previous"],
         json!({ "description": null })
     );
     assert_eq!(
-        events[3]["data"],
+        events[4]["data"],
         json!({ "object": paused.body, "previous": { "status": "active" } })
     );
-    assert_eq!(events[4]["data"]["object"], resumed.body);
-    assert_eq!(events[5]["data"], json!({ "object": enrolled.body }));
     assert_eq!(
-        events[6]["data"],
+        events[5]["data"],
+        json!({ "object": paused.body, "at": paused.body["updatedAt"] })
+    );
+    assert_eq!(events[6]["data"]["object"], resumed.body);
+    assert_eq!(events[7]["data"]["object"], resumed.body);
+    assert_eq!(events[8]["data"], json!({ "object": enrolled.body }));
+    assert_eq!(
+        events[9]["data"],
         json!({
             "object": approved.body,
             "previous": { "status": "submitted" },
             "reason": "proof checked",
         })
     );
-    assert_eq!(events[8]["data"], json!({ "object": doomed }));
+    assert_eq!(events[12]["data"], json!({ "object": doomed }));
 
     let one = app
         .get(
-            &format!("/events/{}", events[6]["id"].as_str().unwrap()),
+            &format!("/events/{}", events[9]["id"].as_str().unwrap()),
             key,
         )
         .await;
     assert_eq!(one.status.as_u16(), 200);
-    assert_eq!(&one.body, &events[6]);
+    assert_eq!(&one.body, &events[9]);
 
     // The instance's own history reads the same log.
     let history = app
@@ -165,8 +179,13 @@ async fn a_poller_resumes_from_the_last_cursor() {
     assert_eq!(empty.body["data"], json!([]));
     assert_eq!(empty.body["hasMore"], false);
     let start = empty.body["nextCursor"].as_str().unwrap().to_owned();
+    // Inactive: one event each (an active one is also `enrollmentOpened`).
     for n in 0..3 {
-        app.instance_named(key, &format!("Polled {n}")).await;
+        app.create_instance(
+            key,
+            json!({"name": format!("Polled {n}"), "status": "inactive"}),
+        )
+        .await;
     }
     let first = app
         .get(&format!("/events?cursor={start}&limit=2"), key)
@@ -206,7 +225,12 @@ async fn filters_narrow_the_log_and_bad_parameters_are_named() {
         .await;
     assert_eq!(
         types(&by_instance.body),
-        ["programInstance.created", "programInstance.statusChanged"]
+        [
+            "programInstance.created",
+            "programInstance.enrollmentOpened",
+            "programInstance.statusChanged",
+            "programInstance.enrollmentClosed"
+        ]
     );
     let by_type = app
         .get(
@@ -269,9 +293,15 @@ async fn the_log_is_the_workspace_s_and_the_key_s_own() {
         scoped(&[Scope::EventsRead], Some(&[mine_id])),
     );
     let seen = app.get("/events", &restricted).await;
-    assert_eq!(seen.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        types(&seen.body),
+        [
+            "programInstance.created",
+            "programInstance.enrollmentOpened"
+        ]
+    );
     assert_eq!(seen.body["data"][0]["data"]["object"]["id"], mine_id);
-    let other_created = &log.body["data"][1];
+    let other_created = &log.body["data"][2];
     assert_eq!(other_created["data"]["object"]["id"], other["id"]);
     app.get(
         &format!("/events/{}", other_created["id"].as_str().unwrap()),

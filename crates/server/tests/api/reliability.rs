@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use application::Ports;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use domain::{InstanceId, ProgramInstance, Slug, WorkspaceId};
+use domain::{InstanceId, ProgramInstance, Slug, Timestamp, WorkspaceId};
 use ports::{
     Event, IdempotentAnswer, InstanceCursor, InstanceFilter, InstanceSnapshot, InstanceStore,
 };
@@ -122,13 +122,13 @@ impl InstanceStore for FailingInserts {
     fn insert(
         &self,
         instance: &ProgramInstance,
-        event: &Event,
+        events: &[Event],
         answer: Option<&IdempotentAnswer>,
     ) -> Result<(), StoreError> {
         if self.fail_before.swap(false, Ordering::SeqCst) {
             return Err(injected());
         }
-        self.inner.insert(instance, event, answer)?;
+        self.inner.insert(instance, events, answer)?;
         if self.fail_after.swap(false, Ordering::SeqCst) {
             return Err(injected());
         }
@@ -175,6 +175,14 @@ impl InstanceStore for FailingInserts {
         limit: usize,
     ) -> Result<Page<InstanceSnapshot>, StoreError> {
         self.inner.list(workspace, filter, after, limit)
+    }
+
+    fn flips_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(WorkspaceId, InstanceId)>, StoreError> {
+        self.inner.flips_due(now, limit)
     }
 
     fn ping(&self) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ use domain::webhook::endpoint::{AttemptResult, WebhookUrl};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestStore, spawn_app_with, spawn_app_with_ports};
+use crate::processes::{call, initialised_database, serve_process};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -229,7 +230,7 @@ async fn a_change_is_delivered_once_with_a_valid_signature() {
 async fn failed_attempts_are_retried_until_one_succeeds() {
     let app = local_app().await;
     let receiver = Receiver::start(&[500, 500]);
-    let endpoint = subscribe(&app, &receiver, None).await;
+    let endpoint = subscribe(&app, &receiver, Some(&["programInstance.created"])).await;
     app.instance_named(&app.a.key, "Retried").await;
     let got = receiver.wait_for(3).await;
     assert_eq!(got.len(), 3);
@@ -251,7 +252,7 @@ async fn a_receiver_that_does_not_answer_in_time_is_retried() {
     let app = local_app().await;
     // The first attempt takes 3 s, beyond the 1 s limit.
     let receiver = Receiver::start(&[0]);
-    let endpoint = subscribe(&app, &receiver, None).await;
+    let endpoint = subscribe(&app, &receiver, Some(&["programInstance.created"])).await;
     app.instance_named(&app.a.key, "Slow").await;
     let delivery = wait_for_state(&app, &endpoint, "succeeded").await;
     assert_eq!(delivery["attempts"], 2, "{delivery}");
@@ -412,116 +413,6 @@ async fn a_private_destination_is_refused_at_delivery_too() {
     assert_eq!(retried.body["state"], "pending");
 }
 
-/// A `program-instances serve` process of its own, killed when dropped.
-struct ServeProcess {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const BINARY: &str = env!("CARGO_BIN_EXE_program-instances");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `serve` on `database_url`, webhooks allowed to loopback over http, and waits
-/// until it is ready.
-async fn serve_process(database_url: &str, timeout_ms: u32) -> ServeProcess {
-    let port = free_port();
-    let child = std::process::Command::new(BINARY)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .env("WEBHOOK_ALLOW_HTTP", "true")
-        .env("WEBHOOK_ALLOW_PRIVATE", "true")
-        .env("WEBHOOK_BACKOFF_SCALE", "0.001")
-        .env("WEBHOOK_TIMEOUT_MS", timeout_ms.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = ServeProcess {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = awc::Client::default();
-    for _ in 0..200 {
-        if let Ok(response) = client.get(format!("{}/readyz", process.base)).send().await
-            && response.status().is_success()
-        {
-            return process;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-/// Sends a JSON request to a process and returns status and body.
-async fn call(
-    process: &ServeProcess,
-    method: &str,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let client = awc::Client::default();
-    let request = client
-        .request(
-            awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{path}", process.base),
-        )
-        .insert_header(("Authorization", format!("Bearer {key}")));
-    let mut response = match body {
-        Some(body) => {
-            request
-                .insert_header(("Content-Type", "application/json"))
-                .send_body(body.to_string())
-                .await
-        }
-        None => request.send().await,
-    }
-    .unwrap();
-    let bytes = response.body().await.unwrap();
-    (
-        response.status().as_u16(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// A PostgreSQL database migrated and initialised by the binary; its full key.
-fn initialised_database() -> (crate::helpers::TestDatabase, String) {
-    let database = crate::helpers::TestDatabase::create();
-    let run = |args: &[&str]| {
-        let output = std::process::Command::new(BINARY)
-            .args(args)
-            .env("DATABASE_URL", &database.url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
-    run(&["migrate"]);
-    let init: Value = serde_json::from_slice(&run(&["init"])).unwrap();
-    let key = init["apiKey"]["key"].as_str().unwrap().to_owned();
-    (database, key)
-}
-
 #[actix_web::test]
 async fn two_serve_processes_deliver_each_event_once() {
     let (database, key) = initialised_database();
@@ -573,7 +464,7 @@ async fn a_delivery_cut_off_by_a_killed_server_is_made_after_a_restart() {
         "POST",
         "/webhookEndpoints",
         &key,
-        Some(json!({ "url": receiver.url })),
+        Some(json!({ "url": receiver.url, "eventTypes": ["programInstance.created"] })),
     )
     .await;
     assert_eq!(status, 201);
