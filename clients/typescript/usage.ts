@@ -1,5 +1,5 @@
-// A small client written against the types generated from /openapi.json: it creates, reads
-// and lists program instances. It is only type-checked (`check`): if the document loses a
+// A small client written against the types generated from /openapi.json: it creates, copies,
+// reads and lists program instances. It is only type-checked (`check`): if the document loses a
 // field, makes one optional that is always there, or renames an operation, this stops
 // compiling.
 
@@ -7,6 +7,7 @@ import type { components, operations } from "./generated/api";
 
 type Instance = components["schemas"]["ProgramInstance"];
 type NewInstance = components["schemas"]["NewInstance"];
+type InstanceCopy = components["schemas"]["InstanceCopy"];
 type InstancePage = components["schemas"]["InstancePage"];
 type Problem = components["schemas"]["Problem"];
 type ListQuery = NonNullable<operations["listInstances"]["parameters"]["query"]>;
@@ -37,6 +38,16 @@ export class ProgramInstances {
   create(programSlug: string, body: NewInstance, idempotencyKey?: string): Promise<Instance> {
     const headers: Record<string, string> = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
     return this.call<Instance>(`/programs/${encodeURIComponent(programSlug)}/instances`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers,
+    });
+  }
+
+  /** Next season's instance from this one: every field but those in `body` is copied. */
+  copy(id: string, body: InstanceCopy, idempotencyKey?: string): Promise<Instance> {
+    const headers: Record<string, string> = idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
+    return this.call<Instance>(`/programInstances/${encodeURIComponent(id)}/copies`, {
       method: "POST",
       body: JSON.stringify(body),
       headers,
@@ -84,7 +95,16 @@ export async function example(client: ProgramInstances): Promise<string[]> {
   const accepting: boolean = read.acceptingEnrollments;
   const version: number = read.version;
   const description: string | null = read.description;
-  const names: string[] = [];
+  const summer = await client.create("thermostat-demand-response", {
+    name: "NYC Summer Demand Response",
+    timeZone: "America/New_York",
+    seasons: [{ opens: "05-01", closes: "09-30" }],
+  });
+  const opensAt: string | null = summer.nextChangeAt;
+  const next = await client.copy(summer.id, { slug: "nyc-summer-2027", endDate: null }, "copy-2027");
+  const copiedFrom: string | null = next.copiedFrom;
+  const revision: number = next.revision;
+  const names: string[] = [`${opensAt ?? "never"} ${copiedFrom ?? "-"} r${revision}`];
   for await (const instance of client.all({ status: ["active", "inactive"], limit: 50 })) {
     names.push(`${instance.name} (${instance.status}, v${version}, ${accepting}, ${description ?? "-"})`);
   }

@@ -498,6 +498,7 @@ mod tests {
         match operation {
             "createInstance" => InstanceDraft::from_json(members).map(drop),
             "updateInstance" => InstancePatch::from_json(members).map(drop),
+            "copyInstance" => copy_source().copy(copy_id(), members, now()).map(drop),
             "checkEligibility" => Applicant::from_json(Value::Object(members)).map(drop),
             "enroll" => Application::from_json(members).map(drop),
             "updateEnrollmentStatus" => status_change_from(members).map(drop).map_err(violations),
@@ -506,6 +507,31 @@ mod tests {
             "updateWebhookEndpoint" => EndpointPatch::from_json(members, true).map(drop),
             other => panic!("no parser known for {other}: add it here"),
         }
+    }
+
+    fn now() -> domain::Timestamp {
+        domain::Timestamp::parse("2026-06-01T00:00:00Z").unwrap()
+    }
+
+    fn copy_id() -> domain::InstanceId {
+        domain::InstanceId::parse("cllgn0u4r000008l7eazybfbz").unwrap()
+    }
+
+    /// An instance to copy: only what a create requires.
+    fn copy_source() -> domain::ProgramInstance {
+        let draft = InstanceDraft {
+            name: Some(domain::Name::parse("Source").unwrap()),
+            ..InstanceDraft::default()
+        };
+        domain::ProgramInstance::create(
+            domain::InstanceId::parse("cllgn0u4r000008l7eazybfbo").unwrap(),
+            domain::ProgramId::parse("prog_battery_rebate").unwrap(),
+            domain::WorkspaceId::parse("ws_123456").unwrap(),
+            draft,
+            now(),
+        )
+        .unwrap()
+        .0
     }
 
     fn is_nullable(document: &Value, schema: &Value) -> bool {
@@ -632,7 +658,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations.len(), 8, "{operations:?}");
+        assert_eq!(operations.len(), 9, "{operations:?}");
         for operation in operations {
             let example = parse_example(&document, &operation);
             let members = example.as_object().cloned().unwrap_or_default();

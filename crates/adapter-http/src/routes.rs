@@ -58,6 +58,7 @@ route_table! {
         PATCH => instances::update,
         DELETE => instances::delete,
     },
+    "/programInstances/{id}/copies" => { POST => instances::copy },
     "/programInstances/{id}/events" => { GET => instances::events },
     "/programInstances/{id}/form" => { GET => instances::form },
     "/programInstances/{id}/eligibility" => { POST => enrollments::check_eligibility },

@@ -102,11 +102,18 @@ impl Application {
             other => Some(other.previous()),
         };
         let object = self.instance_object(instance, acting.at)?;
+        let mut data = data(&object, previous, None)?;
+        if let (InstanceEvent::Created, Some(source)) = (change, instance.copied_from()) {
+            let mut members: Map<String, Value> =
+                serde_json::from_str(data.get()).map_err(internal)?;
+            members.insert("copiedFrom".to_owned(), Value::from(source.as_str()));
+            data = serde_json::value::to_raw_value(&members).map_err(internal)?;
+        }
         self.event(
             acting,
             EventType::of_instance_change(change),
             instance.id(),
-            data(&object, previous, None)?,
+            data,
         )
     }
 

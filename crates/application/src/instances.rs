@@ -1,12 +1,13 @@
 //! Program instance use cases.
 
 use domain::{
-    EnrollmentFlip, InstanceDraft, InstanceId, InstancePatch, PatchError, ProgramInstance, Scope,
-    Slug, Timestamp,
+    EnrollmentFlip, InstanceDraft, InstanceEvent, InstanceId, InstancePatch, PatchError,
+    ProgramInstance, Scope, Slug, Timestamp, WorkspaceId,
 };
 use ports::{
     Event, InstanceCursor, InstanceFilter, InstanceSnapshot, LockedInstance, Page, StoreError,
 };
+use serde_json::{Map, Value};
 
 use crate::events::Acting;
 
@@ -59,14 +60,78 @@ impl Application {
         let (instance, event) =
             ProgramInstance::create(id, program, who.workspace_id.clone(), draft, now)
                 .map_err(AppError::Invalid)?;
-        let mut records = vec![self.instance_event(who.acting(now), &instance, &event)?];
-        if instance.accepting_enrollments(now) {
-            records.push(self.flip_event(
-                who.acting(now),
-                &instance,
-                EnrollmentFlip::Opened,
-                now,
-            )?);
+        self.store_new_instance(who.acting(now), instance, &event, idempotent)
+    }
+
+    /// A new instance made from `source` (see `ProgramInstance::copy`): `changes` set the
+    /// fields they name on the copy. Like a create, a key restricted to some instances
+    /// cannot copy.
+    pub fn copy_instance(
+        &self,
+        who: &Principal,
+        source: &InstanceId,
+        changes: Map<String, Value>,
+        idempotent: Option<Idempotent<'_, ProgramInstance>>,
+    ) -> Result<ProgramInstance, AppError> {
+        who.require(Scope::ProgramInstancesWrite)?;
+        if who.grant.is_restricted() {
+            return Err(AppError::Forbidden(
+                "a key restricted to some instances cannot create instances",
+            ));
+        }
+        let source = self.load_instance(who, source)?;
+        let now = self.ports.clock.now();
+        self.copy_of(who.acting(now), &source, changes, idempotent)
+    }
+
+    /// The operator's copy (`program-instances instances copy`): any instance of the
+    /// workspace, logged without a key.
+    pub fn copy_instance_as_operator(
+        &self,
+        workspace: &WorkspaceId,
+        source: &InstanceId,
+        changes: Map<String, Value>,
+    ) -> Result<ProgramInstance, AppError> {
+        let source = self
+            .ports
+            .instances
+            .get(workspace, source)?
+            .ok_or(AppError::NotFound("program instance"))?;
+        let acting = Acting {
+            workspace,
+            actor: None,
+            at: self.ports.clock.now(),
+        };
+        self.copy_of(acting, &source, changes, None)
+    }
+
+    fn copy_of(
+        &self,
+        acting: Acting<'_>,
+        source: &ProgramInstance,
+        changes: Map<String, Value>,
+        idempotent: Option<Idempotent<'_, ProgramInstance>>,
+    ) -> Result<ProgramInstance, AppError> {
+        let id = InstanceId::parse(&self.ports.ids.new_id())
+            .map_err(|error| AppError::Internal(Box::new(error)))?;
+        let (copy, event) = source
+            .copy(id, changes, acting.at)
+            .map_err(AppError::Invalid)?;
+        self.store_new_instance(acting, copy, &event, idempotent)
+    }
+
+    /// Stores a new instance with its `created` event (and `enrollmentOpened` when it
+    /// accepts enrollments at once), keeping the idempotent answer with it.
+    fn store_new_instance(
+        &self,
+        acting: Acting<'_>,
+        instance: ProgramInstance,
+        event: &InstanceEvent,
+        idempotent: Option<Idempotent<'_, ProgramInstance>>,
+    ) -> Result<ProgramInstance, AppError> {
+        let mut records = vec![self.instance_event(acting, &instance, event)?];
+        if instance.accepting_enrollments(acting.at) {
+            records.push(self.flip_event(acting, &instance, EnrollmentFlip::Opened, acting.at)?);
         }
         let answer = self.answer_of(idempotent, &instance)?;
         match self

@@ -231,6 +231,8 @@ pub struct Enrollment {
     pub id: EnrollmentId,
     pub workspace_id: WorkspaceId,
     pub instance_id: InstanceId,
+    /// The instance's `revision` when the enrollment was made: the design it saw.
+    pub instance_revision: i64,
     pub customer: Customer,
     pub device: Device,
     pub form_data: Map<String, Value>,
@@ -306,6 +308,7 @@ impl Enrollment {
             id,
             workspace_id: instance.workspace_id().clone(),
             instance_id: instance.id().clone(),
+            instance_revision: instance.revision(),
             customer: application.customer,
             device: application.device,
             form_data: application.form_data,

@@ -18,7 +18,7 @@ pub use season::{
 pub use status::{LifecycleError, Status, UnknownStatus};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::eligibility::EligibilityCriteria;
 use crate::form::FormConfig;
@@ -95,6 +95,8 @@ pub struct InstanceParts {
     pub metadata: Option<Metadata>,
     pub time_zone: Zone,
     pub seasons: Option<Seasons>,
+    pub revision: i64,
+    pub copied_from: Option<InstanceId>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -117,10 +119,24 @@ pub struct ProgramInstance {
     metadata: Option<Metadata>,
     time_zone: Zone,
     seasons: Option<Seasons>,
+    /// The design customers see and are judged by: +1 with each change of one of
+    /// `CUSTOMER_FACING_FIELDS`.
+    revision: i64,
+    copied_from: Option<InstanceId>,
     version: i64,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
+
+/// The fields whose change is a new revision: what customers see or are judged by.
+pub const CUSTOMER_FACING_FIELDS: [&str; 6] = [
+    "name",
+    "description",
+    "logoUrl",
+    "eligibilityCriteria",
+    "customTerms",
+    "formConfig",
+];
 
 /// A fact about an instance's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -383,11 +399,79 @@ impl ProgramInstance {
             metadata: draft.metadata,
             time_zone: draft.time_zone.unwrap_or_else(Zone::utc),
             seasons: draft.seasons,
+            revision: 1,
+            copied_from: None,
             version: 1,
             created_at: now,
             updated_at: now,
         };
         Ok((instance, InstanceEvent::Created))
+    }
+
+    /// A new instance of the same program, made from this one: `changes` (members of a
+    /// creation body; `slug` required) set the fields they name, `null` clearing one, and
+    /// every other writable field is copied. `inactive` unless `changes` says otherwise;
+    /// revision 1, version 1, `copied_from` this one. Any instance can be copied, archived
+    /// ones too.
+    pub fn copy(
+        &self,
+        id: InstanceId,
+        changes: Map<String, Value>,
+        now: Timestamp,
+    ) -> Result<(Self, InstanceEvent), Violations> {
+        // As in a merge patch, `null` clears an optional field and cannot clear one that
+        // every instance has.
+        let nulled: Vec<Violation> = ["name", "slug", "status", "timeZone"]
+            .into_iter()
+            .filter(|key| changes.get(*key).is_some_and(Value::is_null))
+            .map(|key| {
+                Violation::new(
+                    format!("/{key}"),
+                    "required",
+                    format!("{key} cannot be null"),
+                )
+            })
+            .collect();
+        let names_a_slug = changes.contains_key("slug");
+        let mut body: Map<String, Value> = CHANGEABLE_FIELDS
+            .into_iter()
+            .map(|(field, json)| (field.to_owned(), json(self)))
+            .collect();
+        body.insert("status".to_owned(), Value::from(Status::Inactive.as_str()));
+        body.extend(changes);
+        let draft = InstanceDraft::from_json(body);
+        let mut violations = match &draft {
+            Ok(_) => Violations::new(),
+            Err(found) => found.clone(),
+        };
+        if !names_a_slug {
+            violations.push(Violation::new(
+                "/slug",
+                "required",
+                "a copy needs a slug of its own",
+            ));
+        }
+        for violation in nulled {
+            if !violations
+                .iter()
+                .any(|found| found.pointer == violation.pointer)
+            {
+                violations.push(violation);
+            }
+        }
+        let draft = match draft {
+            Ok(draft) if violations.is_empty() => draft,
+            _ => return Err(violations),
+        };
+        let (mut copy, event) = Self::create(
+            id,
+            self.program_id.clone(),
+            self.workspace_id.clone(),
+            draft,
+            now,
+        )?;
+        copy.copied_from = Some(self.id.clone());
+        Ok((copy, event))
     }
 
     /// Rebuilds a stored instance, re-checking the rules that span fields.
@@ -409,6 +493,8 @@ impl ProgramInstance {
             metadata: parts.metadata,
             time_zone: parts.time_zone,
             seasons: parts.seasons,
+            revision: parts.revision,
+            copied_from: parts.copied_from,
             version: parts.version,
             created_at: parts.created_at,
             updated_at: parts.updated_at,
@@ -478,6 +564,12 @@ impl ProgramInstance {
 
         let mut events = Vec::new();
         let changes = self.changes_to(&next);
+        if changes
+            .iter()
+            .any(|change| CUSTOMER_FACING_FIELDS.contains(&change.field))
+        {
+            next.revision = self.revision + 1;
+        }
         if !changes.is_empty() {
             events.push(InstanceEvent::Updated { changes });
         }
@@ -594,6 +686,12 @@ impl ProgramInstance {
     }
     pub fn version(&self) -> i64 {
         self.version
+    }
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+    pub fn copied_from(&self) -> Option<&InstanceId> {
+        self.copied_from.as_ref()
     }
     pub fn created_at(&self) -> Timestamp {
         self.created_at

@@ -297,7 +297,34 @@ pub fn instances_round_trip_every_field(store: &dyn Storage) {
     );
     assert_eq!(
         InstanceStore::get(store, &a, instance.id()).unwrap(),
-        Some(instance)
+        Some(instance.clone())
+    );
+
+    // A copy at a later revision keeps both, read back alike.
+    let changes = json!({"slug": "a-copy", "name": "A copy"});
+    let (copy, _) = instance
+        .copy(
+            instance_id(2),
+            changes.as_object().unwrap().clone(),
+            at("2026-03-01T00:00:00Z"),
+        )
+        .unwrap();
+    let copy = copy
+        .apply(renamed("A copy, reworded"), at("2026-03-02T00:00:00Z"))
+        .unwrap()
+        .instance;
+    assert_eq!(
+        (copy.revision(), copy.copied_from()),
+        (2, Some(instance.id()))
+    );
+    store_instance(store, &copy);
+    assert_eq!(
+        InstanceStore::get(store, &a, copy.id()).unwrap().as_ref(),
+        Some(&copy)
+    );
+    assert_eq!(
+        store.snapshot(&a, copy.id()).unwrap(),
+        Some(InstanceSnapshot::of(&copy).unwrap())
     );
 }
 
@@ -1625,7 +1652,9 @@ pub fn enrollments_round_trip_and_list_newest_first(store: &dyn Storage) {
     let mut stored = Vec::new();
     for (n, stamp) in stamps.iter().enumerate() {
         let n = u32::try_from(n).unwrap();
-        let enrollment = enroll(&instance, n, if n == 2 { "CA" } else { "NY" }, stamp);
+        let mut enrollment = enroll(&instance, n, if n == 2 { "CA" } else { "NY" }, stamp);
+        // Made at a later design of the instance.
+        enrollment.instance_revision = i64::from(n) + 1;
         store
             .insert_enrollment(&enrollment, &enrollment_event(&enrollment), None)
             .unwrap();

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use adapter_http::views::Shown;
-use application::{AppError, Application, KeyRequest, ProgramRequest};
+use application::{AppError, Application, InstanceSnapshot, KeyRequest, ProgramRequest};
 use clap::{Parser, Subcommand};
 use domain::{
     ApiKeyId, Description, Grant, InstanceId, Name, Program, ProgramId, Scope, ScopeSet, Slug,
@@ -58,6 +58,9 @@ pub enum Command {
     /// Manage the program catalog.
     #[command(subcommand)]
     Programs(ProgramCommand),
+    /// Work with a workspace's program instances.
+    #[command(subcommand)]
+    Instances(InstanceCommand),
     /// Print the OpenAPI document of the API (no database needed).
     Openapi,
 }
@@ -100,6 +103,28 @@ pub enum KeyCommand {
     List {
         #[arg(long)]
         workspace: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Copy an instance as a new one of the same program (next season's, another
+    /// region's): every field is copied but those set here; the copy starts inactive
+    /// unless --set says otherwise. Prints the copy.
+    Copy {
+        /// The instance to copy (archived ones too).
+        source: String,
+        #[arg(long)]
+        workspace: String,
+        /// The copy's slug, unique in the workspace.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// More fields to set, as a JSON object of the API's field names, e.g.
+        /// '{"startDate": "2027-05-01T00:00:00Z", "endDate": null}'.
+        #[arg(long)]
+        set: Option<String>,
     },
 }
 
@@ -356,6 +381,45 @@ pub fn list_keys(app: &Application, workspace: &str) -> Result<Value, CommandErr
         .map(|key| serde_json::to_value(adapter_http::views::key(key, Shown::Absent)))
         .collect::<Result<_, _>>()?;
     Ok(Value::Array(views))
+}
+
+#[derive(Debug)]
+pub struct CopyArgs<'a> {
+    pub source: &'a str,
+    pub workspace: &'a str,
+    pub slug: &'a str,
+    pub name: Option<&'a str>,
+    pub set: Option<&'a str>,
+}
+
+pub fn copy_instance(app: &Application, args: CopyArgs<'_>) -> Result<Value, CommandError> {
+    let workspace = WorkspaceId::parse(args.workspace).map_err(|e| usage("--workspace", e))?;
+    let source = InstanceId::parse(args.source).map_err(|e| usage("SOURCE", e))?;
+    let mut changes = match args.set {
+        None => serde_json::Map::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(members)) => members,
+            Ok(_) => return Err(usage("--set", "must be a JSON object")),
+            Err(error) => return Err(usage("--set", error)),
+        },
+    };
+    for (flag, key, value) in [
+        ("--slug", "slug", Some(args.slug)),
+        ("--name", "name", args.name),
+    ] {
+        if let Some(value) = value {
+            if changes.contains_key(key) {
+                return Err(usage("--set", format!("names {key}, which {flag} sets")));
+            }
+            changes.insert(key.to_owned(), Value::from(value));
+        }
+    }
+    let copy = app.copy_instance_as_operator(&workspace, &source, changes)?;
+    let snapshot = InstanceSnapshot::of(&copy)?;
+    Ok(serde_json::to_value(adapter_http::views::instance(
+        &snapshot,
+        copy.created_at(),
+    ))?)
 }
 
 pub fn list_programs(app: &Application) -> Result<Value, CommandError> {

@@ -9,7 +9,9 @@ use std::time::Instant;
 use application::error_chain;
 use clap::Parser;
 use serde_json::json;
-use server::cli::{self, Cli, Command, KeyCommand, ProgramArgs, ProgramCommand, WorkspaceCommand};
+use server::cli::{
+    self, Cli, Command, InstanceCommand, KeyCommand, ProgramArgs, ProgramCommand, WorkspaceCommand,
+};
 use server::config::{LogArgs, LogFormat, ServeArgs, Settings};
 use server::storage::Storage;
 use tracing_subscriber::EnvFilter;
@@ -190,6 +192,22 @@ fn operate(
             cli::create_program(app, args)
         }
         Command::Programs(ProgramCommand::List) => cli::list_programs(app),
+        Command::Instances(InstanceCommand::Copy {
+            source,
+            workspace,
+            slug,
+            name,
+            set,
+        }) => cli::copy_instance(
+            app,
+            cli::CopyArgs {
+                source: &source,
+                workspace: &workspace,
+                slug: &slug,
+                name: name.as_deref(),
+                set: set.as_deref(),
+            },
+        ),
         Command::Programs(ProgramCommand::Share { slug, with }) => {
             cli::change_shares(app, &slug, &with, true)
         }

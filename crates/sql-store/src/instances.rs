@@ -45,9 +45,9 @@ fn create_in_one_statement(
             INSERT INTO program_instances (workspace_id, id, program_id, name, name_folded,
                 description, slug, logo_url, eligibility_criteria, custom_terms, form_config,
                 start_date, end_date, status, metadata, version, created_at, updated_at,
-                time_zone, seasons, season_days, next_flip_at)
+                time_zone, seasons, season_days, next_flip_at, revision, copied_from)
             SELECT $1, $2, visible.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                $16, $17, $18, $24, $25, $26, $27
+                $16, $17, $18, $24, $25, $26, $27, $28, $29
             FROM visible
             RETURNING workspace_id, id
         )
@@ -85,6 +85,8 @@ fn create_in_one_statement(
         .bind::<Nullable<Document>, _>(&row.seasons)
         .bind::<Nullable<Text>, _>(&row.season_days)
         .bind::<Nullable<Instant>, _>(&row.next_flip_at)
+        .bind::<BigInt, _>(row.revision)
+        .bind::<Nullable<Text>, _>(&row.copied_from)
         .execute(conn)?;
     Ok(inserted == events.len())
 }

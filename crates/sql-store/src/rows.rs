@@ -89,6 +89,8 @@ pub(crate) struct InstanceRow {
     pub season_days: Option<String>,
     /// The next flip of `acceptingEnrollments` by time not yet logged (`LockedInstance`).
     pub next_flip_at: Option<At>,
+    pub revision: i64,
+    pub copied_from: Option<String>,
 }
 
 /// Stored seasons, read back through their rules.
@@ -98,6 +100,10 @@ fn seasons(what: &str, text: Option<&JsonText>) -> Result<Option<Seasons>, Store
         parsed(what, Seasons::from_json(value))
     })
     .transpose()
+}
+
+fn copied_from(what: &str, id: Option<&str>) -> Result<Option<InstanceId>, StoreError> {
+    id.map(|id| parsed(what, InstanceId::parse(id))).transpose()
 }
 
 impl InstanceRow {
@@ -130,6 +136,8 @@ impl InstanceRow {
                 .map(|seasons| json_of(&seasons.to_json())),
             season_days: instance.seasons().map(Seasons::day_map),
             next_flip_at: instance.next_change_at(instance.updated_at()).map(At),
+            revision: instance.revision(),
+            copied_from: instance.copied_from().map(InstanceId::to_string),
         })
     }
 
@@ -152,6 +160,8 @@ impl InstanceRow {
             metadata: document(what, self.metadata)?,
             time_zone: parsed(what, Zone::parse(&self.time_zone))?,
             seasons: seasons(what, self.seasons.as_ref())?,
+            revision: self.revision,
+            copied_from: copied_from(what, self.copied_from.as_deref())?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
@@ -188,6 +198,8 @@ impl InstanceRow {
             metadata: document(self.metadata)?,
             time_zone: parsed(what, Zone::parse(&self.time_zone))?,
             seasons: seasons(what, self.seasons.as_ref())?,
+            revision: self.revision,
+            copied_from: copied_from(what, self.copied_from.as_deref())?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
@@ -386,6 +398,7 @@ pub(crate) struct EnrollmentRow {
     pub decision_micros: Option<i64>,
     /// `decision_bucket(decision_micros)`, the histogram's bucket.
     pub decision_bucket: Option<i64>,
+    pub instance_revision: i64,
 }
 
 impl EnrollmentRow {
@@ -409,6 +422,7 @@ impl EnrollmentRow {
             decided_at: enrollment.decided_at.map(At),
             decision_micros,
             decision_bucket: decision_micros.map(decision_bucket),
+            instance_revision: enrollment.instance_revision,
         })
     }
 
@@ -418,6 +432,7 @@ impl EnrollmentRow {
             id: parsed(what, EnrollmentId::parse(&self.id))?,
             workspace_id: parsed(what, WorkspaceId::parse(&self.workspace_id))?,
             instance_id: parsed(what, InstanceId::parse(&self.instance_id))?,
+            instance_revision: self.instance_revision,
             customer: parsed(what, Customer::from_json(read_json(what, &self.customer)?))?,
             device: parsed(what, Device::from_json(read_json(what, &self.device)?))?,
             form_data: read_json(what, &self.form_data)?,

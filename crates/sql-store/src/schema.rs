@@ -62,6 +62,8 @@ diesel::table! {
         seasons -> Nullable<Document>,
         season_days -> Nullable<Text>,
         next_flip_at -> Nullable<Instant>,
+        revision -> BigInt,
+        copied_from -> Nullable<Text>,
     }
 }
 
@@ -143,6 +145,7 @@ diesel::table! {
         decided_at -> Nullable<Instant>,
         decision_micros -> Nullable<BigInt>,
         decision_bucket -> Nullable<BigInt>,
+        instance_revision -> BigInt,
     }
 }
 

@@ -98,6 +98,54 @@ pub async fn create(
     idempotent(state.clone(), &caller, &req, &body, handle).await
 }
 
+/// Copy an instance as a new one of the same program
+///
+/// The body sets fields of the copy: `slug` is required, every other writable field is
+/// optional (the creation rules apply; `null` clears an optional field). Every field it
+/// does not name is copied, `seasons` and `timeZone` included; the copy is `inactive`
+/// unless the body says otherwise, at revision 1 and version 1, with `copiedFrom` the
+/// source and no enrollments. Archived instances can be copied. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post, path = "/programInstances/{id}/copies", operation_id = "copyInstance", tag = "programInstances",
+    params(InstanceIdParam, IdempotencyKeyHeader),
+    request_body(content = schemas::InstanceCopy, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = views::InstanceView,
+            headers(("Location" = String, description = "`/programInstances/{id}` of the copy."), ("ETag" = String, description = "`\"<version>\"`."),
+                ("Idempotent-Replayed" = String, description = "`true` on a replayed answer."))),
+        (status = 409, description = "The slug is taken in the workspace (`slug_taken`), or a request with the same `Idempotency-Key` is still running (`idempotency_in_progress`).", body = schemas::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn copy(
+    state: Data<HttpState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let handle = |key: Option<IdempotencyKey>| async {
+        let source = instance_id(&id)?;
+        let changes = json_object(&req, &body, &[JSON])?;
+        let principal = caller.0.clone();
+        let kept_with_change = key.is_some();
+        let instance = state
+            .call(move |app| {
+                let respond = |instance: &ProgramInstance| kept(created_reply(instance));
+                let idempotent = key.as_ref().map(|key| Idempotent {
+                    key,
+                    respond: &respond,
+                });
+                app.copy_instance(&principal, &source, changes, idempotent)
+            })
+            .await?;
+        Ok(Answered {
+            reply: created_reply(&instance)?,
+            kept: kept_with_change,
+        })
+    };
+    idempotent(state.clone(), &caller, &req, &body, handle).await
+}
+
 /// One instance of the workspace
 #[utoipa::path(
     get, path = "/programInstances/{id}", operation_id = "getInstance", tag = "programInstances",

@@ -77,6 +77,36 @@ pub struct NewInstance {
     seasons: Option<Vec<Season>>,
 }
 
+/// The body of `POST /programInstances/{id}/copies`: the fields to set on the copy.
+/// `slug` is required; an absent member is copied from the source; `null` clears an
+/// optional member (`name`, `status` and `timeZone` cannot be `null`). The same rules as a
+/// creation apply to the result.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({ "slug": "battery-rebate-nyc-2024", "name": "NYC Battery Rebate Program 2024",
+    "startDate": "2024-01-01T00:00:00Z", "endDate": "2024-12-31T23:59:59Z" }))]
+pub struct InstanceCopy {
+    #[serde(default)]
+    name: Name,
+    /// Unique within the workspace (409 `slug_taken`).
+    slug: Slug,
+    description: Option<Description>,
+    logo_url: Option<LogoUrl>,
+    eligibility_criteria: Option<EligibilityCriteria>,
+    custom_terms: Option<CustomTerms>,
+    form_config: Option<FormConfig>,
+    start_date: Option<Timestamp>,
+    end_date: Option<Timestamp>,
+    /// `inactive` when absent.
+    #[serde(default)]
+    status: InitialStatus,
+    metadata: Option<Metadata>,
+    #[serde(default)]
+    time_zone: TimeZone,
+    #[schema(min_items = 1, max_items = 12)]
+    seasons: Option<Vec<Season>>,
+}
+
 /// The body of `PATCH /programInstances/{id}`: a JSON Merge Patch (RFC 7396). An absent
 /// member is unchanged; `null` clears an optional member; `name`, `slug`, `status` and
 /// `timeZone` cannot be `null`. Object members (`eligibilityCriteria`, `formConfig`, `metadata`) are

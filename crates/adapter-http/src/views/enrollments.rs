@@ -21,6 +21,10 @@ pub struct EnrollmentView<'a> {
     id: &'a EnrollmentId,
     #[schema(value_type = schemas::Id)]
     instance_id: &'a InstanceId,
+    /// The instance's `revision` when the enrollment was made (1 for enrollments made
+    /// before revisions were kept).
+    #[schema(minimum = 1)]
+    instance_revision: i64,
     #[schema(value_type = schemas::TenantId)]
     workspace_id: &'a WorkspaceId,
     #[schema(value_type = schemas::EnrollmentStatus)]
@@ -52,6 +56,7 @@ pub fn enrollment(enrollment: &Enrollment) -> EnrollmentView<'_> {
     EnrollmentView {
         id: &enrollment.id,
         instance_id: &enrollment.instance_id,
+        instance_revision: enrollment.instance_revision,
         workspace_id: &enrollment.workspace_id,
         status: enrollment.status,
         status_reason: enrollment.status_reason.as_deref(),

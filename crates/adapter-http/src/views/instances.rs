@@ -48,6 +48,13 @@ pub struct InstanceView<'a> {
     status: Status,
     #[schema(required = true, value_type = Option<schemas::Metadata>)]
     metadata: Option<&'a RawValue>,
+    /// The design customers see: starts at 1, +1 with every change of `name`,
+    /// `description`, `logoUrl`, `eligibilityCriteria`, `customTerms` or `formConfig`.
+    #[schema(minimum = 1)]
+    revision: i64,
+    /// The instance this one was copied from.
+    #[schema(required = true, value_type = Option<schemas::Id>)]
+    copied_from: Option<&'a InstanceId>,
     /// Starts at 1, +1 on every change; the `ETag` is `"<version>"`.
     #[schema(minimum = 1)]
     version: i64,
@@ -82,6 +89,8 @@ pub fn instance(instance: &InstanceSnapshot, now: Timestamp) -> InstanceView<'_>
         seasons: instance.seasons.as_ref().map(Seasons::to_json),
         status: instance.status,
         metadata: instance.metadata.as_deref(),
+        revision: instance.revision,
+        copied_from: instance.copied_from.as_ref(),
         version: instance.version,
         accepting_enrollments: instance.accepting_enrollments(now),
         next_change_at: instance.next_change_at(now),

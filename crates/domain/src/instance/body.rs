@@ -32,10 +32,12 @@ pub const WRITABLE_FIELDS: [&str; 13] = [
 ];
 
 /// The members the server decides; naming one in a body is a violation, not a no-op.
-pub const READ_ONLY_FIELDS: [&str; 8] = [
+pub const READ_ONLY_FIELDS: [&str; 10] = [
     "id",
     "programId",
     "workspaceId",
+    "revision",
+    "copiedFrom",
     "version",
     "acceptingEnrollments",
     "nextChangeAt",

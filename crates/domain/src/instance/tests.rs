@@ -122,6 +122,104 @@ fn field_changes_bump_the_version_and_record_before_and_after() {
 }
 
 #[test]
+fn only_what_customers_see_or_are_judged_by_makes_a_new_revision() {
+    let instance = create(draft()).unwrap();
+    assert_eq!(instance.revision(), 1);
+    let unseen = InstancePatch {
+        slug: Some(Slug::parse("renamed-slug").unwrap()),
+        end_date: Some(Some(at("2024-06-30T00:00:00Z"))),
+        status: Some(Status::Inactive),
+        metadata: Some(json!({"crm": "x"})),
+        time_zone: Some(Zone::parse("America/New_York").unwrap()),
+        ..InstancePatch::default()
+    };
+    let moved = instance.apply(unseen, at(NOW)).unwrap().instance;
+    assert_eq!((moved.version(), moved.revision()), (2, 1));
+    let reworded = InstancePatch {
+        custom_terms: Some(Some(CustomTerms::parse("New terms").unwrap())),
+        form_config: Some(json!({"fields": [{"key": "meter", "label": "Meter", "type": "text"}]})),
+        ..InstancePatch::default()
+    };
+    let redesigned = moved.apply(reworded, at(NOW)).unwrap().instance;
+    assert_eq!((redesigned.version(), redesigned.revision()), (3, 2));
+}
+
+#[test]
+fn a_copy_takes_every_writable_field_but_what_it_sets_and_starts_inactive() {
+    let source = create(InstanceDraft {
+        time_zone: Some(Zone::parse("America/New_York").unwrap()),
+        seasons: Some(Seasons::from_json(json!([{"opens": "05-01", "closes": "09-30"}])).unwrap()),
+        ..draft()
+    })
+    .unwrap();
+    let source = source
+        .apply(
+            InstancePatch {
+                status: Some(Status::Archived),
+                custom_terms: Some(Some(CustomTerms::parse("Terms").unwrap())),
+                ..InstancePatch::default()
+            },
+            at(NOW),
+        )
+        .unwrap()
+        .instance;
+    let id = InstanceId::parse("cllgn0u4r000008l7eazybfbz").unwrap();
+    let changes = json!({"slug": "battery-rebate-nyc-2024", "endDate": null, "name": "NYC 2024"});
+    let (copy, event) = source
+        .copy(id.clone(), changes.as_object().unwrap().clone(), at(NOW))
+        .unwrap();
+    assert_eq!(event, InstanceEvent::Created);
+    assert_eq!(copy.id(), &id);
+    assert_eq!(copy.copied_from(), Some(source.id()));
+    assert_eq!(copy.program_id(), source.program_id());
+    assert_eq!(copy.status(), Status::Inactive);
+    assert_eq!((copy.version(), copy.revision()), (1, 1));
+    assert_eq!(copy.name().as_str(), "NYC 2024");
+    assert_eq!(copy.slug().as_str(), "battery-rebate-nyc-2024");
+    assert_eq!(copy.schedule().end(), None, "null clears");
+    assert_eq!(copy.schedule().start(), source.schedule().start());
+    assert_eq!(copy.eligibility_criteria(), source.eligibility_criteria());
+    assert_eq!(copy.custom_terms(), source.custom_terms());
+    assert_eq!(copy.time_zone(), source.time_zone());
+    assert_eq!(copy.seasons(), source.seasons());
+    assert_eq!(copy.created_at(), at(NOW));
+}
+
+#[test]
+fn a_copy_needs_its_own_slug_and_follows_the_creation_rules() {
+    let source = create(draft()).unwrap();
+    let id = InstanceId::parse("cllgn0u4r000008l7eazybfbz").unwrap();
+    let refused = |changes: Value| {
+        let found = source
+            .copy(id.clone(), changes.as_object().unwrap().clone(), at(NOW))
+            .unwrap_err();
+        let mut pointers: Vec<(String, &'static str)> = found
+            .iter()
+            .map(|violation| (violation.pointer.clone(), violation.code))
+            .collect();
+        pointers.sort();
+        pointers
+    };
+    assert_eq!(refused(json!({})), [("/slug".to_owned(), "required")]);
+    assert_eq!(
+        refused(json!({"slug": null, "status": null, "timeZone": null, "name": null})),
+        [
+            ("/name".to_owned(), "required"),
+            ("/slug".to_owned(), "required"),
+            ("/status".to_owned(), "required"),
+            ("/timeZone".to_owned(), "required")
+        ]
+    );
+    assert_eq!(
+        refused(json!({"slug": "ok-slug", "status": "archived", "version": 3})),
+        [
+            ("/status".to_owned(), "invalid_initial_status"),
+            ("/version".to_owned(), "read_only")
+        ]
+    );
+}
+
+#[test]
 fn a_status_only_patch_gives_one_status_event() {
     let instance = create(draft()).unwrap();
     let patch = InstancePatch {

@@ -464,3 +464,97 @@ fn json_logs_parse_line_by_line_with_the_acting_key() {
         "{seen:?}"
     );
 }
+
+#[actix_web::test]
+async fn the_operator_copies_an_instance_into_its_own_workspace() {
+    let app = spawn_app().await;
+    let url = app.database_url();
+    let source = app
+        .create_instance(
+            &app.a.key,
+            serde_json::json!({"name": "Winter Heat 2026", "timeZone": "Europe/London",
+                "seasons": [{"opens": "11-01", "closes": "02-28"}]}),
+        )
+        .await;
+    let id = source["id"].as_str().unwrap();
+    let workspace = app.a.id.as_str();
+    let copy = run(
+        &url,
+        &[
+            "instances",
+            "copy",
+            id,
+            "--workspace",
+            workspace,
+            "--slug",
+            "winter-heat-2027",
+            "--name",
+            "Winter Heat 2027",
+            "--set",
+            r#"{"description": "Next winter"}"#,
+        ],
+    );
+    assert_eq!(copy["copiedFrom"], id);
+    assert_eq!(copy["name"], "Winter Heat 2027");
+    assert_eq!(copy["slug"], "winter-heat-2027");
+    assert_eq!(copy["description"], "Next winter");
+    assert_eq!(copy["status"], "inactive");
+    assert_eq!(copy["seasons"], source["seasons"]);
+    assert_eq!(copy["timeZone"], "Europe/London");
+    let read = app
+        .get(
+            &format!("/programInstances/{}", copy["id"].as_str().unwrap()),
+            &app.a.key,
+        )
+        .await;
+    assert_eq!(read.body["copiedFrom"], id);
+    let log = app
+        .get(
+            &format!("/events?programInstanceId={}", copy["id"].as_str().unwrap()),
+            &app.a.key,
+        )
+        .await;
+    assert_eq!(log.body["data"][0]["actorKeyId"], Value::Null);
+
+    let clash = run_failing(
+        &url,
+        &[
+            "instances",
+            "copy",
+            id,
+            "--workspace",
+            workspace,
+            "--slug",
+            "x",
+            "--set",
+            r#"{"slug": "y"}"#,
+        ],
+    );
+    assert!(clash.contains("--set"), "{clash}");
+    let elsewhere = run_failing(
+        &url,
+        &[
+            "instances",
+            "copy",
+            id,
+            "--workspace",
+            app.b.id.as_str(),
+            "--slug",
+            "stolen",
+        ],
+    );
+    assert!(elsewhere.contains("not found"), "{elsewhere}");
+    let invalid = run_failing(
+        &url,
+        &[
+            "instances",
+            "copy",
+            id,
+            "--workspace",
+            workspace,
+            "--slug",
+            "Not A Slug",
+        ],
+    );
+    assert!(invalid.contains("/slug"), "{invalid}");
+}

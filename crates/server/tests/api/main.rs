@@ -10,6 +10,7 @@ mod auth_matrix;
 mod browser;
 mod catalog;
 mod cli;
+mod copies;
 mod embedded;
 mod enrollment_page;
 mod enrollments;
