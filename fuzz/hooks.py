@@ -35,6 +35,8 @@ STATED_RULES = [
     ("before_start", "/endDate"),
     # `maximumCapacity` not below `minimumCapacity`; `maxLength`/`max` not below `minLength`/`min`.
     ("below_minimum", "/"),
+    # Seasons share no day.
+    ("overlapping_seasons", "/seasons/"),
     # A form's field keys are distinct.
     ("duplicate", "/formConfig/fields/"),
     # A form field's pattern must compile as a Rust regular expression.

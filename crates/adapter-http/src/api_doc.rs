@@ -648,6 +648,22 @@ mod tests {
     }
 
     #[test]
+    fn the_event_types_are_the_domain_s() {
+        let document = document_value();
+        let listed: Vec<&str> = document["components"]["schemas"]["EventType"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kind| kind.as_str().unwrap())
+            .collect();
+        let known: Vec<&str> = domain::EventType::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect();
+        assert_eq!(listed, known);
+    }
+
+    #[test]
     fn bodies_follow_their_schemas() {
         let document = document_value();
         let mut operations = Vec::new();

@@ -174,6 +174,10 @@ pub enum EventType {
     InstanceStatusChanged,
     #[serde(rename = "programInstance.deleted")]
     InstanceDeleted,
+    #[serde(rename = "programInstance.enrollmentOpened")]
+    InstanceEnrollmentOpened,
+    #[serde(rename = "programInstance.enrollmentClosed")]
+    InstanceEnrollmentClosed,
     #[serde(rename = "enrollment.created")]
     EnrollmentCreated,
     #[serde(rename = "enrollment.statusChanged")]

@@ -48,6 +48,14 @@ impl Zone {
         })
     }
 
+    /// Every name `parse` accepts, in the database's order.
+    pub fn names() -> Vec<String> {
+        jiff::tz::db()
+            .available()
+            .map(|name| name.as_str().to_owned())
+            .collect()
+    }
+
     pub fn utc() -> Self {
         Self {
             name: "UTC".to_owned(),
@@ -524,6 +532,17 @@ mod tests {
                 Some(UnknownTimeZone),
                 "{refused:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_listed_zone_name_is_accepted() {
+        let names = Zone::names();
+        assert!(names.len() > 300, "{}", names.len());
+        assert!(names.iter().any(|name| name == "UTC"));
+        assert!(names.iter().any(|name| name == "America/New_York"));
+        for name in &names {
+            assert_eq!(Zone::parse(name).map(|zone| zone.name), Ok(name.clone()));
         }
     }
 
