@@ -396,6 +396,8 @@ pub enum ChangeableField {
     StartDate,
     EndDate,
     Metadata,
+    TimeZone,
+    Seasons,
 }
 
 /// What happened: `created`; `updated` with the changed fields other than `status`; or

@@ -136,6 +136,9 @@ impl Rule for InvalidDay {
 const DAYS_IN_MONTH: [u8; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 impl MonthDay {
+    /// The days `parse` accepts, as a regular expression (for documents that describe them).
+    pub const PATTERN: &'static str = "^((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$";
+
     pub fn parse(text: &str) -> Result<Self, InvalidDay> {
         let bytes = text.as_bytes();
         if bytes.len() != 5 || bytes[2] != b'-' {
@@ -543,6 +546,21 @@ mod tests {
         assert!(names.iter().any(|name| name == "America/New_York"));
         for name in &names {
             assert_eq!(Zone::parse(name).map(|zone| zone.name), Ok(name.clone()));
+        }
+    }
+
+    #[test]
+    fn the_documented_pattern_accepts_exactly_the_days_parse_accepts() {
+        let pattern = regex_lite::Regex::new(MonthDay::PATTERN).unwrap();
+        for month in 0..100 {
+            for day in 0..100 {
+                let text = format!("{month:02}-{day:02}");
+                assert_eq!(
+                    pattern.is_match(&text),
+                    MonthDay::parse(&text).is_ok(),
+                    "{text}"
+                );
+            }
         }
     }
 
