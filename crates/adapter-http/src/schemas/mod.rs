@@ -95,7 +95,7 @@ string_schema! {
 }
 string_schema! {
     /// A day of a non-leap year, `MM-DD` (`02-29` is refused: 422 `invalid_day`).
-    MonthDay.pattern(Some(domain::instance::MonthDay::PATTERN)).examples([json!("05-01")])
+    MonthDay.enum_values(Some(domain::instance::MonthDay::every_day())).examples([json!("05-01")])
 }
 string_schema! {
     /// An RFC 3339 timestamp. Any offset is accepted and normalised to UTC; output always
