@@ -39,22 +39,21 @@ fn internal(error: impl std::error::Error + Send + Sync + 'static) -> AppError {
     AppError::Internal(Box::new(error))
 }
 
-/// `{ "object": …, "previous"?: …, "reason"?: … }`.
+/// `{ "object": …, ... }` with the other `members` an event type carries (`previous`,
+/// `reason`, `at`, `copiedFrom`).
 fn data(
     object: &serde_json::value::RawValue,
-    previous: Option<Value>,
-    reason: Option<&str>,
+    members: impl IntoIterator<Item = (&'static str, Value)>,
 ) -> Result<Document, AppError> {
     let object: Value = serde_json::from_str(object.get()).map_err(internal)?;
-    let mut members = Map::new();
-    members.insert("object".to_owned(), object);
-    if let Some(previous) = previous {
-        members.insert("previous".to_owned(), previous);
-    }
-    if let Some(reason) = reason {
-        members.insert("reason".to_owned(), Value::from(reason));
-    }
-    serde_json::value::to_raw_value(&members).map_err(internal)
+    let mut all = Map::new();
+    all.insert("object".to_owned(), object);
+    all.extend(
+        members
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
+    serde_json::value::to_raw_value(&all).map_err(internal)
 }
 
 impl Application {
@@ -101,19 +100,20 @@ impl Application {
             InstanceEvent::Created => None,
             other => Some(other.previous()),
         };
+        let copied_from = match change {
+            InstanceEvent::Created => instance.copied_from(),
+            _ => None,
+        };
+        let members = previous
+            .map(|previous| ("previous", previous))
+            .into_iter()
+            .chain(copied_from.map(|source| ("copiedFrom", Value::from(source.as_str()))));
         let object = self.instance_object(instance, acting.at)?;
-        let mut data = data(&object, previous, None)?;
-        if let (InstanceEvent::Created, Some(source)) = (change, instance.copied_from()) {
-            let mut members: Map<String, Value> =
-                serde_json::from_str(data.get()).map_err(internal)?;
-            members.insert("copiedFrom".to_owned(), Value::from(source.as_str()));
-            data = serde_json::value::to_raw_value(&members).map_err(internal)?;
-        }
         self.event(
             acting,
             EventType::of_instance_change(change),
             instance.id(),
-            data,
+            data(&object, members)?,
         )
     }
 
@@ -127,7 +127,7 @@ impl Application {
             acting,
             EventType::InstanceDeleted,
             instance.id(),
-            data(&object, None, None)?,
+            data(&object, [])?,
         )
     }
 
@@ -140,14 +140,12 @@ impl Application {
         flip: EnrollmentFlip,
         at: Timestamp,
     ) -> Result<Event, AppError> {
-        let object: Value =
-            serde_json::from_str(self.instance_object(instance, at)?.get()).map_err(internal)?;
-        let data = serde_json::json!({ "object": object, "at": at.to_rfc3339() });
+        let object = self.instance_object(instance, at)?;
         self.event(
             acting,
             EventType::of_flip(flip),
             instance.id(),
-            serde_json::value::to_raw_value(&data).map_err(internal)?,
+            data(&object, [("at", Value::from(at.to_rfc3339()))])?,
         )
     }
 
@@ -164,15 +162,18 @@ impl Application {
             .enrollment(enrollment)
             .map_err(internal)?;
         let (kind, data) = match previous {
-            None => (EventType::EnrollmentCreated, data(&object, None, None)?),
-            Some(from) => (
-                EventType::EnrollmentStatusChanged,
-                data(
-                    &object,
-                    Some(serde_json::json!({ "status": from.as_str() })),
-                    enrollment.status_reason.as_deref(),
-                )?,
-            ),
+            None => (EventType::EnrollmentCreated, data(&object, [])?),
+            Some(from) => {
+                let previous = ("previous", serde_json::json!({ "status": from.as_str() }));
+                let reason = enrollment
+                    .status_reason
+                    .as_deref()
+                    .map(|reason| ("reason", Value::from(reason)));
+                (
+                    EventType::EnrollmentStatusChanged,
+                    data(&object, std::iter::once(previous).chain(reason))?,
+                )
+            }
         };
         self.event(acting, kind, &enrollment.instance_id, data)
     }

@@ -10,12 +10,12 @@ use ports::{
 use serde_json::{Map, Value};
 
 use crate::events::Acting;
+use crate::idempotency::answered;
+use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
 /// Flips of one instance logged at most per pass: a weekly season left alone for years
 /// catches up over a few passes rather than in one long transaction.
 const FLIPS_PER_INSTANCE: usize = 100;
-use crate::idempotency::answered;
-use crate::{AppError, Application, Conflict, Idempotent, Principal};
 
 /// A page request for the instance list.
 #[derive(Debug, Clone, PartialEq, Default)]
