@@ -4,7 +4,7 @@ mod chart;
 
 pub use chart::svg;
 
-use application::ParticipationReport;
+use application::{ParticipationReport, ReportGrouping};
 
 /// The columns, in order.
 const HEADER: [&str; 13] = [
@@ -40,9 +40,17 @@ fn number(value: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
-/// A header row, then a row per instance; lines end in CRLF.
+/// Where the `revision` column goes when the rows are revisions: after `status`.
+const REVISION_AFTER: usize = 3;
+
+/// A header row, then a row per instance (grouped by revision, per revision, with a
+/// `revision` column); lines end in CRLF.
 pub fn csv(report: &ParticipationReport) -> String {
-    let mut out = HEADER.join(",");
+    let mut header: Vec<&str> = HEADER.to_vec();
+    if report.grouping == ReportGrouping::Revision {
+        header.insert(REVISION_AFTER, "revision");
+    }
+    let mut out = header.join(",");
     out.push_str("\r\n");
     for row in &report.instances {
         let p = &row.participation;
@@ -63,6 +71,10 @@ pub fn csv(report: &ParticipationReport) -> String {
             number(c.unenrollment_rate()),
             number(p.median_decision_seconds),
         ];
+        let mut cells = Vec::from(cells);
+        if let Some(span) = row.revision {
+            cells.insert(REVISION_AFTER, span.revision.to_string());
+        }
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }

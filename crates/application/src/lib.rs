@@ -38,8 +38,8 @@ pub use webhooks::{DeliveryRound, WebhookSettings};
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
     DeliveryCursor, DestinationRefused, Document, EnrollmentCursor, Event, EventFilter,
-    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, ReportScope,
-    Representations, StoredResponse, WebhookRequest, WebhookSender,
+    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, ReportGrouping,
+    ReportScope, Representations, RevisionSpan, StoredResponse, WebhookRequest, WebhookSender,
 };
 
 use auth::Authenticator;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use domain::participation::{Day, FunnelCounts, Window, median_seconds};
 use domain::{InstanceId, Scope, Status};
-use ports::ReportScope;
+use ports::{ReportGrouping, ReportScope, RevisionSpan};
 
 use crate::{AppError, Application, Principal};
 
@@ -14,6 +14,7 @@ use crate::{AppError, Application, Principal};
 pub struct ParticipationRequest {
     pub scope: ReportScope,
     pub window: Window,
+    pub grouping: ReportGrouping,
 }
 
 /// Enrollment figures of one instance or of several.
@@ -27,18 +28,21 @@ pub struct Participation {
     pub daily: Vec<(Day, u64)>,
 }
 
-/// One instance's row of the report.
+/// One instance's row of the report, or one revision's when grouped by revision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceRow {
     pub id: InstanceId,
     pub name: String,
     pub status: Status,
+    pub revision: Option<RevisionSpan>,
     pub participation: Participation,
 }
 
-/// Every instance in scope, including those without enrollments, and their totals.
+/// Every instance in scope, including those without enrollments (grouped by revision:
+/// each revision with enrollments, and each instance's current one), and their totals.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParticipationReport {
+    pub grouping: ReportGrouping,
     pub instances: Vec<InstanceRow>,
     pub totals: Participation,
 }
@@ -55,10 +59,12 @@ impl Application {
         if let Some(visible) = who.grant.instances() {
             scope.only_instances = Some(visible.iter().cloned().collect());
         }
-        let counted =
-            self.ports
-                .reports
-                .participation(&who.workspace_id, &scope, &request.window)?;
+        let counted = self.ports.reports.participation(
+            &who.workspace_id,
+            &scope,
+            &request.window,
+            request.grouping,
+        )?;
         let mut total_daily = BTreeMap::<Day, u64>::new();
         let mut totals = Participation::default();
         let instances = counted
@@ -73,6 +79,7 @@ impl Application {
                     id: instance.id,
                     name: instance.name,
                     status: instance.status,
+                    revision: instance.revision,
                     participation: Participation {
                         counts: instance.counts,
                         median_decision_seconds: median_seconds(&instance.decision_middle),
@@ -83,6 +90,10 @@ impl Application {
             .collect();
         totals.median_decision_seconds = median_seconds(&counted.decision_middle);
         totals.daily = total_daily.into_iter().collect();
-        Ok(ParticipationReport { instances, totals })
+        Ok(ParticipationReport {
+            grouping: request.grouping,
+            instances,
+            totals,
+        })
     }
 }

@@ -25,7 +25,10 @@ pub use events::{Event, EventFilter, EventLog, LoggedEvent, Representations};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoredResponse};
 pub use instances::{InstanceCursor, InstanceFilter, InstanceStore, LockedInstance, Page};
 pub use keys::{KeyCredentials, KeyStore, SecretHash};
-pub use reports::{InstanceParticipation, ParticipationCounts, ReportScope, ReportStore};
+pub use reports::{
+    InstanceParticipation, ParticipationCounts, ReportGrouping, ReportScope, ReportStore,
+    RevisionSpan,
+};
 pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};
 pub use webhooks::{

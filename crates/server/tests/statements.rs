@@ -73,6 +73,10 @@ async fn each_endpoint_sends_a_known_number_of_statements() {
         statements_of(app.patch(&path, &key, &json!({"description": "counted"}))).await;
     assert_eq!(reply.status.as_u16(), 200);
     counts.push(("PATCH /programInstances/{id}", n));
+    let (n, reply) =
+        statements_of(app.patch(&path, &key, &json!({"metadata": {"crm": "counted"}}))).await;
+    assert_eq!(reply.status.as_u16(), 200);
+    counts.push(("PATCH /programInstances/{id} (same revision)", n));
     let (n, reply) = statements_of(app.patch(&path, &key, &json!({}))).await;
     assert_eq!(reply.status.as_u16(), 200);
     counts.push(("PATCH /programInstances/{id} (no change)", n));
@@ -103,8 +107,11 @@ async fn each_endpoint_sends_a_known_number_of_statements() {
         // One statement: the program's visibility, the instance and its event (the program's
         // id by slug is remembered from the warm-up).
         ("POST /programs/{slug}/instances", 1),
-        // BEGIN, the locking read, the update, the event, COMMIT.
-        ("PATCH /programInstances/{id}", 5),
+        // BEGIN, the locking read, the update, when the new revision began, the event,
+        // COMMIT.
+        ("PATCH /programInstances/{id}", 6),
+        // The same without a new revision (metadata is not customer-facing).
+        ("PATCH /programInstances/{id} (same revision)", 5),
         // BEGIN, the locking read, ROLLBACK: whether a patch changes anything is known only
         // once the instance is read, under its lock.
         ("PATCH /programInstances/{id} (no change)", 3),

@@ -14,7 +14,7 @@ use crate::column_types::At;
 use crate::connection::{AnyConnection, TxError, begin, commit, rollback};
 use crate::events::log;
 use crate::rows::{EnrollmentRow, InstanceRow};
-use crate::schema::{enrollments, program_instances, webhook_endpoints};
+use crate::schema::{enrollments, instance_revisions, program_instances, webhook_endpoints};
 use crate::store::{Backend, Pooled, SqlStore};
 use crate::tallies::recount;
 use crate::webhook_rows::EndpointRow;
@@ -251,6 +251,7 @@ impl<B: Backend> LockedInstance for Lock<'_, B, StoredInstance> {
     fn save(self: Box<Self>, next: &ProgramInstance, events: &[Event]) -> Result<(), StoreError> {
         let row = InstanceRow::from_domain(next)?;
         let locked_version = self.current.instance.version();
+        let revised = next.revision() != self.current.instance.revision();
         self.finish(|conn| {
             let this = program_instances::table
                 .filter(program_instances::workspace_id.eq(&row.workspace_id))
@@ -258,6 +259,16 @@ impl<B: Backend> LockedInstance for Lock<'_, B, StoredInstance> {
                 .filter(program_instances::version.eq(locked_version));
             if diesel::update(this).set(&row).execute(conn)? == 0 {
                 return Err(lock_broken("instance"));
+            }
+            if revised {
+                diesel::insert_into(instance_revisions::table)
+                    .values((
+                        instance_revisions::workspace_id.eq(&row.workspace_id),
+                        instance_revisions::instance_id.eq(&row.id),
+                        instance_revisions::revision.eq(row.revision),
+                        instance_revisions::began_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)?;
             }
             log(conn, events)
         })

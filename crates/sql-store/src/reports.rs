@@ -1,6 +1,8 @@
 //! The participation report in one statement: the instances in scope, their per-day counts
 //! (whole days from `enrollment_tallies`, a window's partial edge days from their own
-//! enrollments), and the middle decision times of each instance and of all of them.
+//! enrollments), and the middle decision times of each instance and of all of them. Grouped
+//! by revision, each row is an instance revision instead: the same statement with the
+//! revision beside the instance in every key.
 //!
 //! The statement's text is the same on both engines but for two things: placeholders
 //! (`$1` on PostgreSQL, `?1` on SQLite, both numbered so a value is bound once and used
@@ -20,7 +22,10 @@ use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use domain::participation::{Day, FunnelCounts, Window};
 use domain::{InstanceId, WorkspaceId};
-use ports::{InstanceParticipation, ParticipationCounts, ReportScope, ReportStore, StoreError};
+use ports::{
+    InstanceParticipation, ParticipationCounts, ReportGrouping, ReportScope, ReportStore,
+    RevisionSpan, StoreError,
+};
 
 use crate::column_types::{At, Instant};
 use crate::connection::AnyConnection;
@@ -92,6 +97,11 @@ struct ReportRow {
     /// The name folded for ordering.
     #[diesel(sql_type = Nullable<Text>)]
     sort_name: Option<String>,
+    /// Grouped by revision: the row's revision and when it began.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    revision: Option<i64>,
+    #[diesel(sql_type = Nullable<Instant>)]
+    revision_at: Option<At>,
     #[diesel(sql_type = Nullable<BigInt>)]
     submitted: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -126,6 +136,14 @@ impl Engine {
         }
     }
 
+    /// The type of an instant's column.
+    fn instant_type(self) -> &'static str {
+        match self {
+            Engine::Postgres => "TIMESTAMPTZ",
+            Engine::Sqlite => "BIGINT",
+        }
+    }
+
     fn concatenated(self, text: &str) -> String {
         match self {
             Engine::Postgres => format!("string_agg({text}, ',')"),
@@ -137,12 +155,72 @@ impl Engine {
 /// The middle one or two of `n` values: the places a median reads, counted from 1.
 const MIDDLE_PLACES: &str = "place IN ((n + 1) / 2, (n + 2) / 2)";
 
+/// What identifies a row of the report in each part of the statement: the instance, and
+/// grouped by revision, the revision too.
+#[derive(Debug, Clone, Copy)]
+struct RowKey {
+    by_revision: bool,
+}
+
+impl RowKey {
+    /// The key's columns of `alias`, a table or CTE whose revision column is `revision`.
+    fn of(self, alias: &str) -> String {
+        if self.by_revision {
+            format!("{alias}.instance_id, {alias}.revision")
+        } else {
+            format!("{alias}.instance_id")
+        }
+    }
+
+    /// The same, unqualified (inside a CTE over one table).
+    fn bare(self) -> &'static str {
+        if self.by_revision {
+            "instance_id, revision"
+        } else {
+            "instance_id"
+        }
+    }
+
+    /// The key's columns of enrollments `e`, for grouping.
+    fn of_enrollments(self) -> &'static str {
+        if self.by_revision {
+            "e.instance_id, e.instance_revision"
+        } else {
+            "e.instance_id"
+        }
+    }
+
+    /// The same, named as the other parts name them.
+    fn selected_from_enrollments(self) -> &'static str {
+        if self.by_revision {
+            "e.instance_id, e.instance_revision AS revision"
+        } else {
+            "e.instance_id"
+        }
+    }
+
+    /// `left`'s row is `right`'s; `right_revision` names `right`'s revision column.
+    fn matches(self, left: &str, right: &str, right_revision: &str) -> String {
+        if self.by_revision {
+            format!(
+                "{left}.instance_id = {right}.instance_id AND {left}.revision = {right}.{right_revision}"
+            )
+        } else {
+            format!("{left}.instance_id = {right}.instance_id")
+        }
+    }
+}
+
 fn statement(
     workspace: &WorkspaceId,
     scope: &ReportScope,
     window: &Window,
+    grouping: ReportGrouping,
     engine: Engine,
 ) -> Statement {
+    let key = RowKey {
+        by_revision: grouping == ReportGrouping::Revision,
+    };
     let mut sql = Statement::default();
     let ws = sql.bind(Value::Text(workspace.to_string()));
 
@@ -192,8 +270,8 @@ fn statement(
         }
     };
     sql.push(&format!(
-        "WITH scope AS (SELECT id, name, name_folded, status FROM program_instances \
-         WHERE workspace_id = {ws}{scope_filter}), "
+        "WITH scope AS (SELECT id, name, name_folded, status, revision, created_at \
+         FROM program_instances WHERE workspace_id = {ws}{scope_filter}), "
     ));
 
     // Per-day counts: whole days from the tallies, partial days from their enrollments.
@@ -208,9 +286,10 @@ fn statement(
         let _ = write!(day_filter, " AND t.day < {end}");
     }
     sql.push(&format!(
-        "counted AS (SELECT t.instance_id, t.day, t.submitted, t.approved, t.rejected, \
+        "counted AS (SELECT {}, t.day, t.submitted, t.approved, t.rejected, \
            t.unenrolled, t.ineligible, t.timed_decisions \
          FROM enrollment_tallies t WHERE t.workspace_id = {ws}{day_filter}{}",
+        key.of("t"),
         in_scope("t")
     ));
     for edge in &parts.edges {
@@ -220,30 +299,33 @@ fn statement(
         let count =
             |status: &str| format!("SUM(CASE WHEN e.status = '{status}' THEN 1 ELSE 0 END)");
         sql.push(&format!(
-            " UNION ALL SELECT e.instance_id, CAST({day} AS BIGINT), {}, {}, {}, {}, {}, \
+            " UNION ALL SELECT {}, CAST({day} AS BIGINT), {}, {}, {}, {}, {}, \
                SUM(CASE WHEN e.decision_bucket IS NULL THEN 0 ELSE 1 END) \
              FROM enrollments e \
              WHERE e.workspace_id = {ws} AND e.created_at >= {from} AND e.created_at < {until}{} \
-             GROUP BY e.instance_id",
+             GROUP BY {}",
+            key.selected_from_enrollments(),
             count("submitted"),
             count("approved"),
             count("rejected"),
             count("unenrolled"),
             count("ineligible"),
             in_scope("e"),
+            key.of_enrollments(),
         ));
     }
     let daily = engine.concatenated(
         "CAST(day AS TEXT) || ':' || \
          CAST(submitted + approved + rejected + unenrolled + ineligible AS TEXT)",
     );
+    let group = key.bare();
     sql.push(&format!(
-        "), per_instance AS (SELECT instance_id, CAST(SUM(submitted) AS BIGINT) AS submitted, \
+        "), per_instance AS (SELECT {group}, CAST(SUM(submitted) AS BIGINT) AS submitted, \
            CAST(SUM(approved) AS BIGINT) AS approved, CAST(SUM(rejected) AS BIGINT) AS rejected, \
            CAST(SUM(unenrolled) AS BIGINT) AS unenrolled, \
            CAST(SUM(ineligible) AS BIGINT) AS ineligible, \
            CAST(SUM(timed_decisions) AS BIGINT) AS timed, {daily} AS daily \
-         FROM counted GROUP BY instance_id), "
+         FROM counted GROUP BY {group}), "
     ));
 
     // The middle decision times, per instance (`medians`) and across them (`total_median`).
@@ -259,29 +341,59 @@ fn statement(
     match engine {
         Engine::Postgres => sql.push(&skip_to_the_middle(
             &ws,
+            key,
             &in_window,
             &in_scope("h"),
             &in_scope("e"),
         )),
         Engine::Sqlite => sql.push(&rank_to_the_middle(
             &ws,
+            key,
             &format!("{in_window}{}", in_scope("e")),
         )),
     }
 
-    sql.push(
-        "SELECT 'i' AS kind, scope.id AS instance_id, scope.name AS name, \
-           scope.status AS status, scope.name_folded AS sort_name, p.submitted AS submitted, \
-           p.approved AS approved, p.rejected AS rejected, p.unenrolled AS unenrolled, \
-           p.ineligible AS ineligible, p.daily AS daily, medians.low AS low, \
-           medians.high AS high \
-         FROM scope LEFT JOIN per_instance p ON p.instance_id = scope.id \
-           LEFT JOIN medians ON medians.instance_id = scope.id \
-         UNION ALL SELECT 't', CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-           CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+    let instant = engine.instant_type();
+    let total_row = format!(
+        "UNION ALL SELECT 't', CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+           CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS {instant}), \
            CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
-           CAST(NULL AS TEXT), low, high FROM total_median",
+           CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), low, high \
+         FROM total_median"
     );
+    let figures = "p.submitted AS submitted, p.approved AS approved, \
+           p.rejected AS rejected, p.unenrolled AS unenrolled, p.ineligible AS ineligible, \
+           p.daily AS daily, medians.low AS low, medians.high AS high";
+    if key.by_revision {
+        // Each revision with enrollments in the window, and every instance's current one;
+        // the first revision began with the instance.
+        sql.push(&format!(
+            ", report_rows AS (SELECT instance_id, revision FROM per_instance \
+               UNION SELECT id, revision FROM scope) \
+             SELECT 'i' AS kind, scope.id AS instance_id, scope.name AS name, \
+               scope.status AS status, scope.name_folded AS sort_name, g.revision AS revision, \
+               CASE WHEN g.revision = 1 THEN scope.created_at ELSE r.began_at END AS revision_at, \
+               {figures} \
+             FROM report_rows g JOIN scope ON scope.id = g.instance_id \
+               LEFT JOIN per_instance p ON {} \
+               LEFT JOIN medians ON {} \
+               LEFT JOIN instance_revisions r ON r.workspace_id = {ws} AND {} \
+             {total_row}",
+            key.matches("p", "g", "revision"),
+            key.matches("medians", "g", "revision"),
+            key.matches("r", "g", "revision"),
+        ));
+    } else {
+        sql.push(&format!(
+            "SELECT 'i' AS kind, scope.id AS instance_id, scope.name AS name, \
+               scope.status AS status, scope.name_folded AS sort_name, \
+               CAST(NULL AS BIGINT) AS revision, CAST(NULL AS {instant}) AS revision_at, \
+               {figures} \
+             FROM scope LEFT JOIN per_instance p ON p.instance_id = scope.id \
+               LEFT JOIN medians ON medians.instance_id = scope.id \
+             {total_row}"
+        ));
+    }
     sql
 }
 
@@ -293,6 +405,7 @@ fn statement(
 /// window's enrollments. PostgreSQL (`LATERAL`).
 fn skip_to_the_middle(
     ws: &str,
+    key: RowKey,
     in_window: &str,
     histogram_in_scope: &str,
     decisions_in_scope: &str,
@@ -306,54 +419,81 @@ fn skip_to_the_middle(
                OFFSET {start}.skip LIMIT 2 - {start}.n % 2) r) middle"
         )
     };
-    let per_instance = middle_from("starts", " AND e.instance_id = starts.instance_id");
+    let per_instance = middle_from(
+        "starts",
+        if key.by_revision {
+            " AND e.instance_id = starts.instance_id AND e.instance_revision = starts.revision"
+        } else {
+            " AND e.instance_id = starts.instance_id"
+        },
+    );
     let across = middle_from("total_start", decisions_in_scope);
     let histogram = if in_window.is_empty() {
+        // A row's buckets, in order, each with the decisions up to and including it: an
+        // instance's revisions summed, or one revision's.
+        let running = |table: &str, range: &str| {
+            let (revision, summed, group) = if key.by_revision {
+                (" AND h.revision = p.revision", "h.decisions", "")
+            } else {
+                ("", "CAST(SUM(h.decisions) AS BIGINT)", " GROUP BY h.bucket")
+            };
+            format!(
+                "(SELECT bucket, decisions, SUM(decisions) OVER (ORDER BY bucket \
+                   ROWS UNBOUNDED PRECEDING) AS through \
+                 FROM (SELECT h.bucket, {summed} AS decisions FROM {table} h \
+                   WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id{revision}{range}\
+                   {group}) b ORDER BY bucket) c"
+            )
+        };
         format!(
-            "starts AS (SELECT p.instance_id, fine.bucket, fine.skip, p.timed AS n \
+            "starts AS (SELECT {}, fine.bucket, fine.skip, p.timed AS n \
                FROM per_instance p \
                CROSS JOIN LATERAL (SELECT c.bucket, \
                  (p.timed - 1) / 2 - (c.through - c.decisions) AS rest \
-                 FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
-                   ROWS UNBOUNDED PRECEDING) AS through \
-                   FROM decision_histogram_coarse h \
-                   WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
-                   ORDER BY h.bucket) c \
+                 FROM {} \
                  WHERE c.through > (p.timed - 1) / 2 LIMIT 1) coarse \
                CROSS JOIN LATERAL (SELECT c.bucket, \
                  CAST(coarse.rest - (c.through - c.decisions) AS BIGINT) AS skip \
-                 FROM (SELECT h.bucket, h.decisions, SUM(h.decisions) OVER (ORDER BY h.bucket \
-                   ROWS UNBOUNDED PRECEDING) AS through \
-                   FROM decision_histogram h \
-                   WHERE h.workspace_id = {ws} AND h.instance_id = p.instance_id \
-                   AND h.bucket >= coarse.bucket * 10 AND h.bucket < coarse.bucket * 10 + 10 \
-                   ORDER BY h.bucket) c \
+                 FROM {} \
                  WHERE c.through > coarse.rest LIMIT 1) fine \
                WHERE p.timed > 0), \
              total_hist AS (SELECT h.bucket, CAST(SUM(h.decisions) AS BIGINT) AS decisions \
                FROM decision_histogram h WHERE h.workspace_id = {ws}{histogram_in_scope} \
-               GROUP BY h.bucket), "
+               GROUP BY h.bucket), ",
+            key.of("p"),
+            running("decision_histogram_coarse", ""),
+            running(
+                "decision_histogram",
+                " AND h.bucket >= coarse.bucket * 10 AND h.bucket < coarse.bucket * 10 + 10"
+            ),
         )
     } else {
+        let (selected, grouped, group, in_c) = (
+            key.selected_from_enrollments(),
+            key.of_enrollments(),
+            key.bare(),
+            key.of("c"),
+        );
         format!(
-            "hist AS (SELECT e.instance_id, e.decision_bucket AS bucket, COUNT(*) AS decisions \
+            "hist AS (SELECT {selected}, e.decision_bucket AS bucket, COUNT(*) AS decisions \
                FROM enrollments e WHERE e.workspace_id = {ws} \
                AND e.decision_bucket IS NOT NULL{in_window}{decisions_in_scope} \
-               GROUP BY e.instance_id, e.decision_bucket), \
-             starts AS (SELECT DISTINCT ON (c.instance_id) c.instance_id, c.bucket, \
+               GROUP BY {grouped}, e.decision_bucket), \
+             starts AS (SELECT DISTINCT ON ({in_c}) {in_c}, c.bucket, \
                  CAST((p.timed - 1) / 2 - (c.through - c.decisions) AS BIGINT) AS skip, \
                  p.timed AS n \
-               FROM (SELECT instance_id, bucket, decisions, SUM(decisions) OVER (\
-                   PARTITION BY instance_id ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS through \
-                 FROM hist) c JOIN per_instance p ON p.instance_id = c.instance_id \
-               WHERE c.through > (p.timed - 1) / 2 ORDER BY c.instance_id, c.bucket), \
+               FROM (SELECT {group}, bucket, decisions, SUM(decisions) OVER (\
+                   PARTITION BY {group} ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS through \
+                 FROM hist) c JOIN per_instance p ON {} \
+               WHERE c.through > (p.timed - 1) / 2 ORDER BY {in_c}, c.bucket), \
              total_hist AS (SELECT bucket, CAST(SUM(decisions) AS BIGINT) AS decisions \
-               FROM hist GROUP BY bucket), "
+               FROM hist GROUP BY bucket), ",
+            key.matches("p", "c", "revision"),
         )
     };
     format!(
         "{histogram}\
-         medians AS (SELECT starts.instance_id, middle.low, middle.high \
+         medians AS (SELECT {}, middle.low, middle.high \
            FROM starts CROSS JOIN LATERAL {per_instance}), \
          total_cum AS (SELECT bucket, decisions, \
            CAST(SUM(decisions) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS BIGINT) AS through, \
@@ -361,21 +501,27 @@ fn skip_to_the_middle(
          total_start AS (SELECT bucket, (n - 1) / 2 - (through - decisions) AS skip, n \
            FROM total_cum WHERE through > (n - 1) / 2 ORDER BY bucket LIMIT 1), \
          total_median AS (SELECT middle.low, middle.high \
-           FROM total_start CROSS JOIN LATERAL {across}) "
+           FROM total_start CROSS JOIN LATERAL {across}) ",
+        key.of("starts"),
     )
 }
 
 /// The middle times of the decisions in a window (`in_window` also narrows to the scope),
 /// ranked: costs what the window holds. SQLite, which has no `LATERAL`.
-fn rank_to_the_middle(ws: &str, in_window: &str) -> String {
+fn rank_to_the_middle(ws: &str, key: RowKey, in_window: &str) -> String {
+    let (selected, partition, group) = (
+        key.selected_from_enrollments(),
+        key.of_enrollments(),
+        key.bare(),
+    );
     format!(
-        "ranked AS (SELECT e.instance_id, e.decision_micros AS d, \
-           ROW_NUMBER() OVER (PARTITION BY e.instance_id ORDER BY e.decision_micros) AS place, \
-           COUNT(*) OVER (PARTITION BY e.instance_id) AS n \
+        "ranked AS (SELECT {selected}, e.decision_micros AS d, \
+           ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY e.decision_micros) AS place, \
+           COUNT(*) OVER (PARTITION BY {partition}) AS n \
          FROM enrollments e \
          WHERE e.workspace_id = {ws} AND e.decision_micros IS NOT NULL{in_window}), \
-         medians AS (SELECT instance_id, MIN(d) AS low, MAX(d) AS high FROM ranked \
-           WHERE {MIDDLE_PLACES} GROUP BY instance_id), \
+         medians AS (SELECT {group}, MIN(d) AS low, MAX(d) AS high FROM ranked \
+           WHERE {MIDDLE_PLACES} GROUP BY {group}), \
          total_ranked AS (SELECT d, ROW_NUMBER() OVER (ORDER BY d) AS place, \
            COUNT(*) OVER () AS n FROM ranked), \
          total_median AS (SELECT MIN(d) AS low, MAX(d) AS high FROM total_ranked \
@@ -416,13 +562,28 @@ fn daily(what: &str, text: Option<&str>) -> Result<Vec<(Day, u64)>, StoreError> 
 
 fn assemble(mut rows: Vec<ReportRow>) -> Result<ParticipationCounts, StoreError> {
     let what = "participation report";
-    rows.sort_by(|a, b| (&a.sort_name, &a.instance_id).cmp(&(&b.sort_name, &b.instance_id)));
+    rows.sort_by(|a, b| {
+        (&a.sort_name, &a.instance_id, a.revision).cmp(&(&b.sort_name, &b.instance_id, b.revision))
+    });
     let mut report = ParticipationCounts::default();
     for row in rows {
         if row.kind == "t" {
             report.decision_middle = middle(&row);
             continue;
         }
+        let revision = match (row.revision, row.revision_at) {
+            (Some(revision), Some(began_at)) => Some(RevisionSpan {
+                revision,
+                began_at: began_at.0,
+            }),
+            (None, None) => None,
+            (revision, _) => {
+                return Err(corrupt(
+                    what,
+                    format!("no beginning recorded for revision {revision:?}"),
+                ));
+            }
+        };
         report.instances.push(InstanceParticipation {
             id: InstanceId::parse(row.instance_id.as_deref().unwrap_or_default())
                 .map_err(|e| corrupt(what, e))?,
@@ -433,6 +594,7 @@ fn assemble(mut rows: Vec<ReportRow>) -> Result<ParticipationCounts, StoreError>
                 .unwrap_or_default()
                 .parse()
                 .map_err(|e| corrupt(what, e))?,
+            revision,
             counts: FunnelCounts {
                 submitted: count(what, row.submitted)?,
                 approved: count(what, row.approved)?,
@@ -453,17 +615,18 @@ impl<B: Backend> ReportStore for SqlStore<B> {
         workspace: &WorkspaceId,
         scope: &ReportScope,
         window: &Window,
+        grouping: ReportGrouping,
     ) -> Result<ParticipationCounts, StoreError> {
         let rows = self.read(|conn| match conn {
             AnyConnection::Postgres(pg) => {
                 let engine = Engine::Postgres;
-                statement(workspace, scope, window, engine)
+                statement(workspace, scope, window, grouping, engine)
                     .boxed::<Pg>(engine.sigil())
                     .load::<ReportRow>(pg)
             }
             AnyConnection::Sqlite(lite) => {
                 let engine = Engine::Sqlite;
-                statement(workspace, scope, window, engine)
+                statement(workspace, scope, window, grouping, engine)
                     .boxed::<Sqlite>(engine.sigil())
                     .load::<ReportRow>(lite)
             }
@@ -476,7 +639,7 @@ impl<B: Backend> ReportStore for SqlStore<B> {
 mod tests {
     use domain::participation::Window;
     use domain::{InstanceId, ProgramId, Status, Timestamp, WorkspaceId};
-    use ports::ReportScope;
+    use ports::{ReportGrouping, ReportScope};
 
     use std::collections::BTreeSet;
 
@@ -502,8 +665,13 @@ mod tests {
         ];
         for scope in [ReportScope::default(), scoped] {
             for window in &windows {
-                for engine in [Engine::Postgres, Engine::Sqlite] {
-                    let sql = statement(&ws, &scope, window, engine);
+                for (engine, grouping) in [
+                    (Engine::Postgres, ReportGrouping::Instance),
+                    (Engine::Postgres, ReportGrouping::Revision),
+                    (Engine::Sqlite, ReportGrouping::Instance),
+                    (Engine::Sqlite, ReportGrouping::Revision),
+                ] {
+                    let sql = statement(&ws, &scope, window, grouping, engine);
                     let used: BTreeSet<usize> = sql
                         .text
                         .split("{}")

@@ -150,9 +150,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    enrollment_tallies (workspace_id, instance_id, day) {
+    enrollment_tallies (workspace_id, instance_id, revision, day) {
         workspace_id -> Text,
         instance_id -> Text,
+        revision -> BigInt,
         day -> BigInt,
         submitted -> BigInt,
         approved -> BigInt,
@@ -164,18 +165,32 @@ diesel::table! {
 }
 
 diesel::table! {
-    decision_histogram (workspace_id, instance_id, bucket) {
+    use diesel::sql_types::*;
+    use super::Instant;
+
+    instance_revisions (workspace_id, instance_id, revision) {
         workspace_id -> Text,
         instance_id -> Text,
+        revision -> BigInt,
+        began_at -> Instant,
+    }
+}
+
+diesel::table! {
+    decision_histogram (workspace_id, instance_id, revision, bucket) {
+        workspace_id -> Text,
+        instance_id -> Text,
+        revision -> BigInt,
         bucket -> BigInt,
         decisions -> BigInt,
     }
 }
 
 diesel::table! {
-    decision_histogram_coarse (workspace_id, instance_id, bucket) {
+    decision_histogram_coarse (workspace_id, instance_id, revision, bucket) {
         workspace_id -> Text,
         instance_id -> Text,
+        revision -> BigInt,
         bucket -> BigInt,
         decisions -> BigInt,
     }

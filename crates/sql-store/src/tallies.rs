@@ -1,6 +1,7 @@
 //! What the participation report adds up instead of counting enrollments, kept by every
 //! write of an enrollment in its own transaction: per-day counts by status, and the
-//! histograms of decision times (fine and coarse).
+//! histograms of decision times (fine and coarse), each per instance revision (an
+//! enrollment's revision never changes, so a change moves counts within one revision).
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -12,12 +13,13 @@ use crate::schema::decision_histogram::{self, dsl as histogram};
 use crate::schema::decision_histogram_coarse::{self, dsl as coarse};
 use crate::schema::enrollment_tallies::{self, dsl as tally};
 
-/// A change to one instance's counts of one day.
+/// A change to one instance revision's counts of one day.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = enrollment_tallies)]
 struct TallyChange {
     workspace_id: String,
     instance_id: String,
+    revision: i64,
     day: i64,
     submitted: i64,
     approved: i64,
@@ -32,6 +34,7 @@ impl TallyChange {
         TallyChange {
             workspace_id: row.workspace_id.clone(),
             instance_id: row.instance_id.clone(),
+            revision: row.instance_revision,
             day: Day::of(row.created_at.0).0,
             submitted: 0,
             approved: 0,
@@ -57,7 +60,7 @@ impl TallyChange {
     }
 }
 
-/// One more decision time in a bucket of an instance's histogram (fine, or coarse: the
+/// One more decision time in a bucket of an instance revision's histogram (fine, or coarse: the
 /// fine bucket / 10).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = decision_histogram)]
@@ -65,6 +68,7 @@ impl TallyChange {
 struct HistogramChange {
     workspace_id: String,
     instance_id: String,
+    revision: i64,
     bucket: i64,
     decisions: i64,
 }
@@ -93,7 +97,12 @@ pub(crate) fn recount(
     change.add(is, 1);
     let upsert = diesel::insert_into(tally::enrollment_tallies)
         .values(&change)
-        .on_conflict((tally::workspace_id, tally::instance_id, tally::day))
+        .on_conflict((
+            tally::workspace_id,
+            tally::instance_id,
+            tally::revision,
+            tally::day,
+        ))
         .do_update()
         .set((
             tally::submitted.eq(tally::submitted + excluded(tally::submitted)),
@@ -113,6 +122,7 @@ pub(crate) fn recount(
         let change = HistogramChange {
             workspace_id: is.workspace_id.clone(),
             instance_id: is.instance_id.clone(),
+            revision: is.instance_revision,
             bucket,
             decisions: 1,
         };
@@ -121,6 +131,7 @@ pub(crate) fn recount(
             .on_conflict((
                 histogram::workspace_id,
                 histogram::instance_id,
+                histogram::revision,
                 histogram::bucket,
             ))
             .do_update()
@@ -132,7 +143,12 @@ pub(crate) fn recount(
         };
         let upsert = diesel::insert_into(coarse::decision_histogram_coarse)
             .values(&change)
-            .on_conflict((coarse::workspace_id, coarse::instance_id, coarse::bucket))
+            .on_conflict((
+                coarse::workspace_id,
+                coarse::instance_id,
+                coarse::revision,
+                coarse::bucket,
+            ))
             .do_update()
             .set(coarse::decisions.eq(coarse::decisions + 1));
         execute_on_each_engine!(conn, upsert);

@@ -1,10 +1,11 @@
 //! The participation report as an SVG chart drawn here, without a browser: one group of
 //! three bars per instance (all enrollments, the eligible ones, the approved ones), each
-//! labelled with its count, scaled to the largest instance, 800 px wide.
+//! labelled with its count, scaled to the largest instance, 800 px wide. Grouped by
+//! revision, an instance has a group of bars per revision, under its name once.
 
 use std::fmt::Write as _;
 
-use application::ParticipationReport;
+use application::{ParticipationReport, ReportGrouping};
 
 const WIDTH: u32 = 800;
 const LABEL_WIDTH: u32 = 250;
@@ -65,15 +66,19 @@ pub fn svg(report: &ParticipationReport) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
+    let title = match report.grouping {
+        ReportGrouping::Instance => "Participation by instance",
+        ReportGrouping::Revision => "Participation by instance revision",
+    };
     let mut out = String::new();
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
          viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"title\" \
          font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" font-size=\"13\">\
-         <title id=\"title\">Participation by instance: enrollments, eligible, approved</title>\
+         <title id=\"title\">{title}: enrollments, eligible, approved</title>\
          <rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\
-         <text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"600\" fill=\"#1a1a1a\">Participation by instance</text>"
+         <text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"600\" fill=\"#1a1a1a\">{title}</text>"
     );
     for (i, (stage, colour)) in STAGES.iter().enumerate() {
         let x = 16 + u32::try_from(i).unwrap_or(0) * 112;
@@ -92,16 +97,36 @@ pub fn svg(report: &ParticipationReport) -> String {
         );
     }
     let mut y = TOP;
-    for row in &report.instances {
+    for (i, row) in report.instances.iter().enumerate() {
         let counts = &row.participation.counts;
+        let first_of_instance = i == 0 || report.instances[i - 1].id != row.id;
+        let last_of_instance = report
+            .instances
+            .get(i + 1)
+            .is_none_or(|next| next.id != row.id);
+        if first_of_instance {
+            // One group per instance, its name once above its revisions' bars.
+            let _ = write!(
+                out,
+                "<g><text x=\"16\" y=\"{}\" fill=\"#1a1a1a\" font-weight=\"600\">{}</text>",
+                y + BAR_HEIGHT + 4,
+                escaped(&shortened(&row.name, 30)),
+            );
+        }
+        let detail = match row.revision {
+            Some(span) => format!(
+                "revision {} since {} · {}",
+                span.revision,
+                span.began_at.as_datetime().date(),
+                row.status.as_str()
+            ),
+            None => row.status.as_str().to_owned(),
+        };
         let _ = write!(
             out,
-            "<g><text x=\"16\" y=\"{}\" fill=\"#1a1a1a\" font-weight=\"600\">{}</text>\
-             <text x=\"16\" y=\"{}\" fill=\"#555555\" font-size=\"11\">{}</text>",
-            y + BAR_HEIGHT + 4,
-            escaped(&shortened(&row.name, 30)),
+            "<text x=\"16\" y=\"{}\" fill=\"#555555\" font-size=\"11\">{}</text>",
             y + BAR_HEIGHT + 20,
-            row.status.as_str(),
+            escaped(&detail),
         );
         let values = [counts.total(), counts.eligible(), counts.ever_approved()];
         for (i, ((_, colour), value)) in STAGES.iter().zip(values).enumerate() {
@@ -117,7 +142,9 @@ pub fn svg(report: &ParticipationReport) -> String {
                 bar_y + BAR_HEIGHT - 3,
             );
         }
-        out.push_str("</g>");
+        if last_of_instance {
+            out.push_str("</g>");
+        }
         y += group_height + GROUP_GAP;
     }
     out.push_str("</svg>");

@@ -5,7 +5,7 @@ use actix_web::http::header::{ACCEPT, HeaderValue, Quality, QualityItem, VARY};
 use actix_web::mime::Mime;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
-use application::{ParticipationRequest, ReportScope};
+use application::{ParticipationRequest, ReportGrouping, ReportScope};
 use domain::ProgramId;
 use domain::participation::Window;
 use validator::Validate;
@@ -30,10 +30,19 @@ fn participation_request(query: &str) -> Result<ParticipationRequest, ApiError> 
     };
     let from = params.parsed("from", Window::parse_from);
     let until = params.parsed("to", Window::parse_to).flatten();
+    let grouping = match params.take("groupBy").as_deref() {
+        None => ReportGrouping::Instance,
+        Some("revision") => ReportGrouping::Revision,
+        Some(_) => {
+            params.reject("groupBy", "invalid_value", "the one grouping is `revision`");
+            ReportGrouping::Instance
+        }
+    };
     params.finish(NoBounds {})?;
     Ok(ParticipationRequest {
         scope,
         window: Window::new(from, until),
+        grouping,
     })
 }
 
@@ -70,9 +79,13 @@ impl Format {
 /// Compares the workspace's instances by their enrollment funnels
 ///
 /// One row per instance in scope, those without enrollments included, then the same
-/// figures across all of them. `Accept: text/csv` gives a header row and a row per
-/// instance (empty cells for `null`); `Accept: image/svg+xml` a chart of each instance's
-/// enrollments, eligible and approved. An instance-restricted key sees its instances only.
+/// figures across all of them. `groupBy=revision` splits each instance's row by revision:
+/// one row per revision with enrollments in the window, and one for the current revision,
+/// each with `revision` and `revisionAt`. `Accept: text/csv` gives a header row and a row
+/// per instance (empty cells for `null`; grouped, a `revision` column after `status`);
+/// `Accept: image/svg+xml` a chart of each instance's enrollments, eligible and approved
+/// (grouped, a group of bars per revision). An instance-restricted key sees its instances
+/// only.
 #[utoipa::path(
     get, path = "/reports/participation", operation_id = "getParticipationReport", tag = "reports",
     params(schemas::ReportFilters),

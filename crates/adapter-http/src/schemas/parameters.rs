@@ -180,4 +180,15 @@ pub struct ReportFilters {
     /// that ends before it starts holds no enrollment.
     #[param(value_type = Option<WindowBound>)]
     to: Option<String>,
+    /// `revision`: a row per instance revision (each with enrollments in the window, and
+    /// each instance's current one) instead of per instance.
+    #[param(inline)]
+    group_by: Option<ReportGroupBy>,
+}
+
+/// How the participation report's rows are grouped.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportGroupBy {
+    Revision,
 }

@@ -154,7 +154,7 @@ pub struct FiguresView {
     daily: Vec<DailyView>,
 }
 
-/// One instance's row of the participation report.
+/// One instance's row of the participation report; grouped by revision, one revision's.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = InstanceParticipation)]
@@ -164,6 +164,15 @@ pub struct ParticipationRowView<'a> {
     name: &'a str,
     #[schema(value_type = schemas::InstanceStatus)]
     status: &'static str,
+    /// The revision the row counts (`groupBy=revision` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = i64, minimum = 1)]
+    revision: Option<i64>,
+    /// When that revision began: the instance's creation for revision 1, else the change
+    /// that made it (`groupBy=revision` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = schemas::Timestamp)]
+    revision_at: Option<Timestamp>,
     #[serde(flatten)]
     figures: FiguresView,
 }
@@ -207,6 +216,8 @@ pub fn participation(report: &ParticipationReport) -> ParticipationView<'_> {
                 instance_id: &row.id,
                 name: &row.name,
                 status: row.status.as_str(),
+                revision: row.revision.map(|span| span.revision),
+                revision_at: row.revision.map(|span| span.began_at),
                 figures: figures(&row.participation),
             })
             .collect(),

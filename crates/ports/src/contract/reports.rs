@@ -4,11 +4,16 @@
 use std::collections::BTreeMap;
 
 use domain::participation::{Day, FunnelCounts, Window, median};
-use domain::{Enrollment, EnrollmentStatus, ProgramInstance, Status, Timestamp};
+use domain::{
+    Description, Enrollment, EnrollmentStatus, InstanceId, InstancePatch, ProgramInstance, Status,
+    Timestamp,
+};
 use time::Duration;
 
-use super::{Storage, at, enroll, enrolling_instance, enrollment_event, stage, store_enrollment};
-use crate::ReportScope;
+use super::{
+    Storage, at, enroll, enrolling_instance, enrollment_event, records, stage, store_enrollment,
+};
+use crate::{ReportGrouping, ReportScope, RevisionSpan};
 
 /// What the report should say of one instance, counted from the enrollments.
 #[derive(Debug, PartialEq)]
@@ -57,17 +62,74 @@ fn moved(
     next
 }
 
+/// The instance with a new description (a new revision) from `when` on.
+fn revised(store: &dyn Storage, instance: &ProgramInstance, when: Timestamp) -> ProgramInstance {
+    let locked = store
+        .lock(instance.workspace_id(), instance.id())
+        .unwrap()
+        .unwrap();
+    let patch = InstancePatch {
+        description: Some(Some(
+            Description::parse(&format!("Design of {when}")).unwrap(),
+        )),
+        ..InstancePatch::default()
+    };
+    let outcome = locked.current().apply(patch, when).unwrap();
+    locked
+        .save(&outcome.instance, &records(&outcome, when))
+        .unwrap();
+    outcome.instance
+}
+
+/// The enrollments, and when each revision of their instances began.
+struct Stored {
+    enrollments: Vec<Enrollment>,
+    revisions: Vec<(InstanceId, RevisionSpan)>,
+}
+
+/// The first revision of each instance.
+fn first_revisions(instances: &[&ProgramInstance]) -> Vec<(InstanceId, RevisionSpan)> {
+    instances
+        .iter()
+        .map(|instance| {
+            let span = RevisionSpan {
+                revision: 1,
+                began_at: instance.created_at(),
+            };
+            (instance.id().clone(), span)
+        })
+        .collect()
+}
+
 /// Enrollments spread over two instances and 17 days at every time of day, with decision
 /// times from microseconds to days (every histogram bucket size), some approved, rejected,
-/// unenrolled, left submitted or ineligible.
-fn enrollments(store: &dyn Storage, instances: &[&ProgramInstance]) -> Vec<Enrollment> {
+/// unenrolled, left submitted or ineligible; the first instance's design changes twice
+/// along the way, and each change is added to `revisions`.
+fn enrollments(
+    store: &dyn Storage,
+    mut instances: Vec<ProgramInstance>,
+    revisions: Vec<(InstanceId, RevisionSpan)>,
+) -> Stored {
     let start = at("2026-02-01T00:00:00Z");
-    let mut all = Vec::new();
+    let mut stored = Stored {
+        enrollments: Vec::new(),
+        revisions,
+    };
     for k in 0..72u32 {
-        let instance = instances[(k as usize / 3) % instances.len()];
+        let which = (k as usize / 3) % instances.len();
         let created = start
             .checked_add(Duration::minutes(i64::from(k) * 337))
             .unwrap();
+        if which == 0 && (k == 24 || k == 48) {
+            let began_at = created.checked_add(Duration::seconds(-1)).unwrap();
+            instances[0] = revised(store, &instances[0], began_at);
+            let span = RevisionSpan {
+                revision: instances[0].revision(),
+                began_at,
+            };
+            stored.revisions.push((instances[0].id().clone(), span));
+        }
+        let instance = &instances[which];
         let region = if k % 5 == 4 { "CA" } else { "NY" };
         let mut e = enroll(instance, 1_000 + k, region, &created.to_string());
         store_enrollment(store, &e);
@@ -85,9 +147,36 @@ fn enrollments(store: &dyn Storage, instances: &[&ProgramInstance]) -> Vec<Enrol
                 _ => e,
             };
         }
-        all.push(e);
+        stored.enrollments.push(e);
     }
-    all
+    stored
+}
+
+/// The rows a report grouped by revision should have for `instance`: each revision with
+/// enrollments in the window, and the current one.
+fn expected_revisions(
+    stored: &Stored,
+    instance: &InstanceId,
+    window: &Window,
+) -> Vec<RevisionSpan> {
+    let spans: Vec<RevisionSpan> = stored
+        .revisions
+        .iter()
+        .filter(|(id, _)| id == instance)
+        .map(|&(_, span)| span)
+        .collect();
+    let current = spans.iter().map(|span| span.revision).max();
+    spans
+        .into_iter()
+        .filter(|span| {
+            Some(span.revision) == current
+                || stored.enrollments.iter().any(|e| {
+                    &e.instance_id == instance
+                        && e.instance_revision == span.revision
+                        && window.contains(e.created_at)
+                })
+        })
+        .collect()
 }
 
 pub fn participation_matches_a_recount(store: &dyn Storage) {
@@ -96,7 +185,11 @@ pub fn participation_matches_a_recount(store: &dyn Storage) {
     let second = enrolling_instance(store, &a, &program, 2);
     let empty = enrolling_instance(store, &a, &program, 3);
     let elsewhere = enrolling_instance(store, &b, &program, 4);
-    let stored = enrollments(store, &[&first, &second]);
+    let stored = enrollments(
+        store,
+        vec![first.clone(), second.clone()],
+        first_revisions(&[&first, &second, &empty]),
+    );
     store_enrollment(
         store,
         &enroll(&elsewhere, 9_999, "NY", "2026-02-03T10:00:00Z"),
@@ -139,12 +232,18 @@ pub fn participation_matches_a_recount(store: &dyn Storage) {
     ];
     for (scope, visible) in &scopes {
         for window in &windows {
-            let report = store.participation(&a, scope, window).unwrap();
+            let report = store
+                .participation(&a, scope, window, ReportGrouping::Instance)
+                .unwrap();
             let ids: Vec<_> = report.instances.iter().map(|i| i.id.clone()).collect();
             let expected_ids: Vec<_> = visible.iter().map(|i| i.id().clone()).collect();
             assert_eq!(ids, expected_ids, "{scope:?} {window:?}");
             for row in &report.instances {
-                let mine = stored.iter().filter(|e| e.instance_id == row.id);
+                assert_eq!(row.revision, None);
+                let mine = stored
+                    .enrollments
+                    .iter()
+                    .filter(|e| e.instance_id == row.id);
                 let expected = recount(mine, window);
                 let got = Expected {
                     counts: row.counts,
@@ -156,6 +255,7 @@ pub fn participation_matches_a_recount(store: &dyn Storage) {
                 assert_eq!(row.status, Status::Active);
             }
             let in_scope = stored
+                .enrollments
                 .iter()
                 .filter(|e| visible.iter().any(|i| i.id() == &e.instance_id));
             assert_eq!(
@@ -163,10 +263,51 @@ pub fn participation_matches_a_recount(store: &dyn Storage) {
                 recount(in_scope, window).median,
                 "all of {scope:?} in {window:?}"
             );
+
+            let grouped = store
+                .participation(&a, scope, window, ReportGrouping::Revision)
+                .unwrap();
+            let rows: Vec<_> = grouped
+                .instances
+                .iter()
+                .map(|row| (row.id.clone(), row.revision))
+                .collect();
+            let expected_rows: Vec<_> = visible
+                .iter()
+                .flat_map(|instance| {
+                    expected_revisions(&stored, instance.id(), window)
+                        .into_iter()
+                        .map(|span| (instance.id().clone(), Some(span)))
+                })
+                .collect();
+            assert_eq!(rows, expected_rows, "{scope:?} {window:?}");
+            for row in &grouped.instances {
+                let revision = row.revision.map(|span| span.revision);
+                let mine = stored
+                    .enrollments
+                    .iter()
+                    .filter(|e| e.instance_id == row.id && Some(e.instance_revision) == revision);
+                let got = Expected {
+                    counts: row.counts,
+                    daily: row.daily.clone(),
+                    median: median(&row.decision_middle),
+                };
+                assert_eq!(
+                    got,
+                    recount(mine, window),
+                    "{rows:?} in {scope:?} {window:?}"
+                );
+            }
+            assert_eq!(grouped.decision_middle, report.decision_middle);
         }
     }
     let other = store
-        .participation(&b, &ReportScope::default(), &Window::default())
+        .participation(
+            &b,
+            &ReportScope::default(),
+            &Window::default(),
+            ReportGrouping::Instance,
+        )
         .unwrap();
     assert_eq!(other.instances.len(), 1);
     assert_eq!(other.instances[0].counts.total(), 1);

@@ -375,6 +375,9 @@ async fn filters_are_checked_like_every_list() {
         ("status=live", "status"),
         ("programId=%00", "programId"),
         ("from=2026-01-01&from=2026-02-01", "from"),
+        ("groupBy=instance", "groupBy"),
+        ("groupBy=", "groupBy"),
+        ("groupBy=Revision", "groupBy"),
     ] {
         let reply = app.get(&format!("{REPORT}?{query}"), &app.a.key).await;
         reply.problem(422, "invalid_query");
@@ -386,13 +389,194 @@ async fn filters_are_checked_like_every_list() {
     }
 }
 
+/// A new form for `instance`: its next revision. Answers the instance.
+async fn new_form(app: &TestApp, instance: &str, label: &str) -> Value {
+    let form = json!({ "fields": [{ "key": "acct", "label": label, "type": "text" }] });
+    let reply = app
+        .patch(
+            &format!("/programInstances/{instance}"),
+            &app.a.key,
+            &json!({ "formConfig": form }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    reply.body
+}
+
+/// The figures of a row without its daily counts and median (checked elsewhere).
+fn counts(row: &Value) -> Value {
+    json!({
+        "instanceId": row["instanceId"], "revision": row["revision"],
+        "revisionAt": row["revisionAt"], "enrollments": row["enrollments"],
+        "submitted": row["submitted"], "approved": row["approved"],
+        "rejected": row["rejected"], "ineligible": row["ineligible"],
+    })
+}
+
+/// Solar's form changes twice (a metadata change between does not count): three
+/// revisions, each with its own enrollments; Battery never changes and has none.
+async fn rows_split_by_revision(app: TestApp) {
+    let created = app
+        .create_instance(
+            &app.a.key,
+            json!({ "name": "Solar", "eligibilityCriteria": { "regions": ["NY"] } }),
+        )
+        .await;
+    let solar = created["id"].as_str().unwrap().to_owned();
+    let battery = app
+        .create_instance(&app.a.key, json!({ "name": "Battery" }))
+        .await;
+    let first = enroll(&app, &solar, "NY").await;
+    enroll(&app, &solar, "NY").await;
+    move_to(&app, &first, "approved").await;
+    let second_form = new_form(&app, &solar, "Account number").await;
+    assert_eq!(second_form["revision"], 2);
+    for region in ["NY", "CA", "NY"] {
+        let enrollment = enroll(&app, &solar, region).await;
+        assert_eq!(enrollment["instanceRevision"], 2);
+        if region == "CA" {
+            continue;
+        }
+        move_to(&app, &enrollment, "rejected").await;
+    }
+    let reply = app
+        .patch(
+            &format!("/programInstances/{solar}"),
+            &app.a.key,
+            &json!({ "metadata": { "crm": "campaign-7" } }),
+        )
+        .await;
+    assert_eq!(reply.body["revision"], 2, "metadata is not customer-facing");
+    let third_form = new_form(&app, &solar, "Utility account").await;
+    assert_eq!(third_form["revision"], 3);
+    enroll(&app, &solar, "NY").await;
+
+    let whole = app.get(REPORT, &app.a.key).await.body;
+    let reply = app
+        .get(&format!("{REPORT}?groupBy=revision"), &app.a.key)
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    let rows: Vec<Value> = reply.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(counts)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            json!({ "instanceId": battery["id"], "revision": 1,
+                    "revisionAt": battery["createdAt"], "enrollments": 0, "submitted": 0,
+                    "approved": 0, "rejected": 0, "ineligible": 0 }),
+            json!({ "instanceId": solar, "revision": 1, "revisionAt": created["createdAt"],
+                    "enrollments": 2, "submitted": 1, "approved": 1, "rejected": 0,
+                    "ineligible": 0 }),
+            json!({ "instanceId": solar, "revision": 2,
+                    "revisionAt": second_form["updatedAt"], "enrollments": 3,
+                    "submitted": 0, "approved": 0, "rejected": 2, "ineligible": 1 }),
+            json!({ "instanceId": solar, "revision": 3,
+                    "revisionAt": third_form["updatedAt"], "enrollments": 1,
+                    "submitted": 1, "approved": 0, "rejected": 0, "ineligible": 0 }),
+        ]
+    );
+    let solar_rows = &reply.body["data"].as_array().unwrap()[1..];
+    assert_eq!(solar_rows[0]["eligibilityRate"], 1.0);
+    assert_eq!(solar_rows[1]["eligibilityRate"], 2.0 / 3.0);
+    assert_eq!(solar_rows[1]["approvalRate"], 0.0);
+    assert_eq!(
+        reply.body["totals"], whole["totals"],
+        "totals are unchanged"
+    );
+    assert!(
+        whole["data"][1].get("revision").is_none(),
+        "not grouped: no revision"
+    );
+
+    // A window with no enrollments keeps each instance's current revision.
+    let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1)).date();
+    let empty = app
+        .get(
+            &format!("{REPORT}?groupBy=revision&from={tomorrow}"),
+            &app.a.key,
+        )
+        .await
+        .body;
+    let current: Vec<(Value, Value)> = empty["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["instanceId"].clone(), row["revision"].clone()))
+        .collect();
+    assert_eq!(
+        current,
+        [(battery["id"].clone(), json!(1)), (json!(solar), json!(3))]
+    );
+
+    let csv = app
+        .send(
+            "GET",
+            &format!("{REPORT}?groupBy=revision"),
+            Some(&app.a.key),
+            None,
+            &[("Accept", "text/csv")],
+        )
+        .await;
+    let body = csv.body.as_str().unwrap();
+    let lines: Vec<&str> = body.split_terminator("\r\n").collect();
+    assert!(
+        lines[0].starts_with("instanceId,name,status,revision,enrollments,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 5, "{body}");
+    assert!(
+        lines[3].starts_with(&format!("{solar},Solar,active,2,3,0,1,0,2,0,")),
+        "{}",
+        lines[3]
+    );
+
+    let svg = app
+        .send(
+            "GET",
+            &format!("{REPORT}?groupBy=revision"),
+            Some(&app.a.key),
+            None,
+            &[("Accept", "image/svg+xml")],
+        )
+        .await;
+    let svg = svg.body.as_str().unwrap();
+    assert_eq!(
+        svg.matches(">Solar</text>").count(),
+        1,
+        "the name once: {svg}"
+    );
+    for revision in 1..=3 {
+        assert!(
+            svg.contains(&format!(">revision {revision} since ")),
+            "{svg}"
+        );
+    }
+    assert_eq!(svg.matches("rx=\"2\"").count(), 12, "three bars per row");
+}
+
+#[actix_web::test]
+async fn rows_split_by_revision_on_postgres() {
+    rows_split_by_revision(spawn_app().await).await;
+}
+
+#[actix_web::test]
+async fn rows_split_by_revision_on_sqlite() {
+    rows_split_by_revision(spawn_sqlite_app().await).await;
+}
+
 /// Decision times, in microseconds, crafted into the event log to be read back by the
 /// migration: the edges of the histogram's buckets and days.
 const CRAFTED: [i64; 6] = [0, 7, 10, 99, 100, 129_597_500_000];
 
-/// Runs the participation migration again over enrollments decided before it existed:
-/// their decision times come from the event log, the tallies and the histogram are
-/// rebuilt, and the buckets the SQL computes are the domain's.
+/// Runs the participation migrations again (the report's, then the one by revision) over
+/// enrollments decided before they existed: their decision times come from the event log,
+/// the tallies and the histogram are rebuilt, the buckets the SQL computes are the
+/// domain's, and when each revision began is read from the event log.
 async fn backfill_reads_the_event_log(app: TestApp, engine: &str) {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, QueryableByName, RunQueryDsl};
@@ -406,26 +590,49 @@ async fn backfill_reads_the_event_log(app: TestApp, engine: &str) {
     }
     move_to(&app, &decided[0], "unenrolled").await;
     enroll(&app, &solar, "CA").await;
+    new_form(&app, &solar, "Account number").await;
+    enroll(&app, &solar, "NY").await;
+    new_form(&app, &solar, "Utility account").await;
     let before = app.get(REPORT, &app.a.key).await.body;
+    let by_revision = format!("{REPORT}?groupBy=revision");
+    let before_by_revision = app.get(&by_revision, &app.a.key).await.body;
+    assert_eq!(before_by_revision["data"].as_array().unwrap().len(), 3);
 
-    let (down, up, version) = match engine {
+    let (report_down, report_up, report_version, down, up, version) = match engine {
         "postgres" => (
             include_str!(
                 "../../../../migrations/postgres/2026-11-28-000004_participation/down.sql"
             ),
             include_str!("../../../../migrations/postgres/2026-11-28-000004_participation/up.sql"),
             "20261128000004",
+            include_str!(
+                "../../../../migrations/postgres/2026-12-07-000003_report_by_revision/down.sql"
+            ),
+            include_str!(
+                "../../../../migrations/postgres/2026-12-07-000003_report_by_revision/up.sql"
+            ),
+            "20261207000003",
         ),
         _ => (
             include_str!("../../../../migrations/sqlite/2026-11-28-000003_participation/down.sql"),
             include_str!("../../../../migrations/sqlite/2026-11-28-000003_participation/up.sql"),
             "20261128000003",
+            include_str!(
+                "../../../../migrations/sqlite/2026-12-07-000003_report_by_revision/down.sql"
+            ),
+            include_str!(
+                "../../../../migrations/sqlite/2026-12-07-000003_report_by_revision/up.sql"
+            ),
+            "20261207000003",
         ),
     };
-    let mut craft = String::from(down);
-    craft.push_str(&format!(
-        "\nDELETE FROM __diesel_schema_migrations WHERE version = '{version}';\n"
-    ));
+    let mut craft = String::new();
+    for (migration, version) in [(down, version), (report_down, report_version)] {
+        craft.push_str(migration);
+        craft.push_str(&format!(
+            "\nDELETE FROM __diesel_schema_migrations WHERE version = '{version}';\n"
+        ));
+    }
     for (enrollment, micros) in decided.iter().zip(CRAFTED) {
         let id = enrollment["id"].as_str().unwrap();
         let moment = match engine {
@@ -444,10 +651,12 @@ async fn backfill_reads_the_event_log(app: TestApp, engine: &str) {
              AND created_at = (SELECT min(created_at) FROM events WHERE kind = 'enrollment.statusChanged' AND {object_id} = '{id}');\n"
         ));
     }
-    craft.push_str(up);
-    craft.push_str(&format!(
-        "\nINSERT INTO __diesel_schema_migrations (version) VALUES ('{version}');\n"
-    ));
+    for (migration, version) in [(report_up, report_version), (up, version)] {
+        craft.push_str(migration);
+        craft.push_str(&format!(
+            "\nINSERT INTO __diesel_schema_migrations (version) VALUES ('{version}');\n"
+        ));
+    }
 
     #[derive(QueryableByName)]
     struct Bucketed {
@@ -491,6 +700,26 @@ async fn backfill_reads_the_event_log(app: TestApp, engine: &str) {
         row
     };
     assert_eq!(figures(&after), figures(&before), "tallies rebuilt alike");
+    let after_by_revision = app.get(&by_revision, &app.a.key).await.body;
+    let spans = |body: &Value| -> Vec<(Value, Value, Value)> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row["revision"].clone(),
+                    row["revisionAt"].clone(),
+                    row["enrollments"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        spans(&after_by_revision),
+        spans(&before_by_revision),
+        "revisions and when they began, from the event log"
+    );
     assert_eq!(
         after["data"][0]["medianDecisionSeconds"],
         (10.0 + 99.0) / 2.0 / 1e6
