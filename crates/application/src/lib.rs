@@ -33,13 +33,14 @@ pub use principal::Principal;
 pub use public_page::{FormToken, PageSubmission, UnreadableToken};
 pub use reports::{InstanceRow, Participation, ParticipationReport, ParticipationRequest};
 pub use system::{CuidGenerator, SystemClock};
-pub use webhooks::{DeliveryRound, WebhookSettings};
+pub use webhooks::{AttemptOutcome, ClaimedRound, OutgoingDelivery, WebhookSettings};
 
 /// What inbound adapters read from the results of use cases and hand back to them.
 pub use ports::{
-    DeliveryCursor, DestinationRefused, Document, EnrollmentCursor, Event, EventFilter,
-    InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page, ReportGrouping,
-    ReportScope, Representations, RevisionSpan, StoredResponse, WebhookRequest, WebhookSender,
+    ClaimLimits, DeliveryCursor, DestinationRefused, Document, EnrollmentCursor, Event,
+    EventFilter, InstanceCursor, InstanceFilter, InstanceSnapshot, LoggedEvent, Page,
+    ReportGrouping, ReportScope, Representations, RevisionSpan, StoredResponse, WebhookRequest,
+    WebhookSender,
 };
 
 use auth::Authenticator;

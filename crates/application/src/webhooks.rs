@@ -7,8 +7,8 @@ use domain::webhook::endpoint::{
 use domain::webhook::{WebhookSecret, signature_header};
 use domain::{DeliveryId, EventId, EventType, Scope, Timestamp, Violation, WebhookEndpointId};
 use ports::{
-    DeliveryCursor, EndpointStreak, Event, LockedEndpoint, Page, RecordedAttempt, StoreError,
-    WebhookRequest,
+    ClaimLimits, ClaimedDelivery, DeliveryCursor, EndpointStreak, Event, LockedEndpoint, Page,
+    RecordedAttempt, StoreError, WebhookRequest,
 };
 use serde_json::Value;
 use time::Duration;
@@ -39,12 +39,26 @@ impl Default for WebhookSettings {
     }
 }
 
-/// What one round of delivery did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DeliveryRound {
+/// Deliveries claimed for attempts, each with its request, signed and ready to send.
+#[derive(Debug, Default)]
+pub struct ClaimedRound {
+    /// How many newly logged events became deliveries first.
     pub dispatched_events: usize,
-    pub succeeded: usize,
-    pub failed: usize,
+    pub deliveries: Vec<OutgoingDelivery>,
+}
+
+/// A claimed delivery and the request that attempts it.
+#[derive(Debug, Clone)]
+pub struct OutgoingDelivery {
+    pub claim: ClaimedDelivery,
+    pub request: WebhookRequest,
+}
+
+/// An attempt made: what was claimed, and how the attempt went.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub claim: ClaimedDelivery,
+    pub result: AttemptResult,
 }
 
 fn internal(error: impl std::error::Error + Send + Sync + 'static) -> AppError {
@@ -220,54 +234,66 @@ impl Application {
             .ok_or(AppError::NotFound("delivery"))
     }
 
-    /// One round of the dispatcher: turns newly logged events into deliveries, then claims
-    /// up to `batch` due deliveries and attempts each once, recording the outcome.
-    pub fn deliver_webhooks(&self, batch: usize) -> Result<DeliveryRound, AppError> {
+    /// The dispatcher's claim: turns newly logged events into deliveries, then claims due
+    /// deliveries within `limits` and signs a request for each (Standard Webhooks), to be
+    /// sent by the caller and recorded with `record_webhook_attempts`.
+    pub fn claim_webhook_deliveries(&self, limits: &ClaimLimits) -> Result<ClaimedRound, AppError> {
         let now = self.ports.clock.now();
         let new_id = || DeliveryId::parse(&self.ports.ids.new_id()).map_err(StoreError::unexpected);
         let dispatched_events = self.ports.webhooks.dispatch_events(now, 500, &new_id)?;
         let lease_until = now.checked_add(self.webhook_settings.lease).unwrap_or(now);
-        let claimed = self.ports.webhooks.claim_due(now, lease_until, batch)?;
-        let mut round = DeliveryRound {
+        let claimed = self.ports.webhooks.claim_due(now, lease_until, limits)?;
+        let timestamp = now.unix_micros().div_euclid(1_000_000);
+        let deliveries = claimed
+            .into_iter()
+            .map(|claim| {
+                let body = self
+                    .ports
+                    .representations
+                    .event(&claim.event)
+                    .map_err(internal)?;
+                let id = claim.event.id.as_str().to_owned();
+                let signature = signature_header(
+                    &claim.endpoint.signing_secrets(now),
+                    &id,
+                    timestamp,
+                    body.as_bytes(),
+                );
+                let request = WebhookRequest {
+                    url: claim.endpoint.url.clone(),
+                    headers: vec![
+                        ("webhook-id", id),
+                        ("webhook-timestamp", timestamp.to_string()),
+                        ("webhook-signature", signature),
+                        ("content-type", "application/json".to_owned()),
+                    ],
+                    body,
+                };
+                Ok(OutgoingDelivery { claim, request })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(ClaimedRound {
             dispatched_events,
-            ..DeliveryRound::default()
-        };
-        for claim in claimed {
-            let body = self
-                .ports
-                .representations
-                .event(&claim.event)
-                .map_err(internal)?;
-            let sent_at = self.ports.clock.now();
-            let timestamp = sent_at.unix_micros().div_euclid(1_000_000);
-            let id = claim.event.id.as_str();
-            let signature = signature_header(
-                &claim.endpoint.signing_secrets(sent_at),
-                id,
-                timestamp,
-                body.as_bytes(),
-            );
-            let request = WebhookRequest {
-                url: &claim.endpoint.url,
-                headers: vec![
-                    ("webhook-id", id.to_owned()),
-                    ("webhook-timestamp", timestamp.to_string()),
-                    ("webhook-signature", signature),
-                    ("content-type", "application/json".to_owned()),
-                ],
-                body: &body,
-            };
-            let result = self.ports.webhook_sender.send(&request);
-            let done = self.ports.clock.now();
-            if result.succeeded() {
-                round.succeeded += 1;
-            } else {
-                round.failed += 1;
-            }
-            let recorded = self.recorded(&claim.delivery, &claim.endpoint, &result, done)?;
-            self.ports.webhooks.record_attempt(&recorded)?;
-        }
-        Ok(round)
+            deliveries,
+        })
+    }
+
+    /// Records the outcomes of attempts (in one transaction): each delivery's next state
+    /// by the retry schedule, and what it tells of its endpoint.
+    pub fn record_webhook_attempts(&self, outcomes: &[AttemptOutcome]) -> Result<(), AppError> {
+        let now = self.ports.clock.now();
+        let recorded = outcomes
+            .iter()
+            .map(|outcome| {
+                self.recorded(
+                    &outcome.claim.delivery,
+                    &outcome.claim.endpoint,
+                    &outcome.result,
+                    now,
+                )
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(self.ports.webhooks.record_attempts(&recorded)?)
     }
 
     fn recorded(

@@ -93,6 +93,7 @@ macro_rules! storage_contract_tests {
             enrollments_need_their_instance_and_stay_in_their_workspace,
             webhook_endpoints_round_trip_within_their_limit,
             events_are_dispatched_once_and_claimed_once,
+            claims_share_between_endpoints,
             attempts_are_recorded_and_failing_endpoints_disabled,
             participation_matches_a_recount,
         ]);

@@ -32,6 +32,6 @@ pub use reports::{
 pub use snapshot::{Document, InstanceSnapshot};
 pub use system::{Clock, IdGenerator};
 pub use webhooks::{
-    ClaimedDelivery, DeliveryCursor, DestinationRefused, EndpointStreak, LockedEndpoint,
-    RecordedAttempt, WebhookRequest, WebhookSender, WebhookStore,
+    ClaimLimits, ClaimedDelivery, DeliveryCursor, DestinationRefused, EndpointStreak,
+    LockedEndpoint, RecordedAttempt, WebhookRequest, WebhookSender, WebhookStore,
 };

@@ -42,6 +42,16 @@ pub enum EndpointStreak {
     },
 }
 
+/// How much one claim takes: at most `limit` deliveries, at most `per_endpoint` of any one
+/// endpoint, and none of the endpoints in `busy` (those with as many attempts in flight as
+/// the caller allows), so that one endpoint's backlog never fills a claim.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimLimits {
+    pub limit: usize,
+    pub per_endpoint: usize,
+    pub busy: Vec<WebhookEndpointId>,
+}
+
 /// An attempt's outcome to record: the delivery after it, and what it tells of the endpoint.
 #[derive(Debug, Clone)]
 pub struct RecordedAttempt {
@@ -109,18 +119,20 @@ pub trait WebhookStore: Send + Sync {
         new_id: &(dyn Fn() -> Result<DeliveryId, StoreError> + Sync),
     ) -> Result<usize, StoreError>;
 
-    /// Claims up to `limit` pending deliveries due at `now` of enabled endpoints: each is
-    /// held (not due) until `lease_until`, so no other process claims it meanwhile, and a
-    /// claim whose process dies is claimed again once the lease is over.
+    /// Claims pending deliveries due at `now` of enabled endpoints, oldest due first, within
+    /// `limits`, each with its endpoint and event (read with the claim, not one by one):
+    /// each is held (not due) until `lease_until`, so no other process claims it meanwhile,
+    /// and a claim whose process dies is claimed again once the lease is over.
     fn claim_due(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: usize,
+        limits: &ClaimLimits,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records an attempt: the delivery, the endpoint and the event, atomically.
-    fn record_attempt(&self, attempt: &RecordedAttempt) -> Result<(), StoreError>;
+    /// Records attempts, in order: each delivery, its endpoint's streak and the event that
+    /// logs a disabling, all in one transaction.
+    fn record_attempts(&self, attempts: &[RecordedAttempt]) -> Result<(), StoreError>;
 
     /// When the oldest pending delivery was created; `None` when none is pending.
     fn oldest_pending(&self) -> Result<Option<Timestamp>, StoreError>;
@@ -128,10 +140,10 @@ pub trait WebhookStore: Send + Sync {
 
 /// A delivery's request: a POST of `body` with `headers` to `url`.
 #[derive(Debug, Clone)]
-pub struct WebhookRequest<'a> {
-    pub url: &'a domain::webhook::endpoint::WebhookUrl,
+pub struct WebhookRequest {
+    pub url: domain::webhook::endpoint::WebhookUrl,
     pub headers: Vec<(&'static str, String)>,
-    pub body: &'a str,
+    pub body: String,
 }
 
 /// Why a destination is refused.
@@ -139,7 +151,8 @@ pub struct WebhookRequest<'a> {
 #[error("{0}")]
 pub struct DestinationRefused(pub String);
 
-/// Sends webhook deliveries over the network.
+/// Where webhook deliveries may go. (Sending them is the dispatcher's, in `serve`: it runs
+/// many attempts at once, which a blocking port would not.)
 pub trait WebhookSender: Send + Sync {
     /// Whether deliveries may go to the URL's host as it resolves now (private, loopback and
     /// link-local addresses only where the operator allows them).
@@ -147,9 +160,4 @@ pub trait WebhookSender: Send + Sync {
         &self,
         url: &domain::webhook::endpoint::WebhookUrl,
     ) -> Result<(), DestinationRefused>;
-
-    /// Posts the request to the address checked as it resolves now, following no
-    /// redirect, and gives up after the sender's timeout. A refused destination, a timeout
-    /// or a lost connection are failed attempts, not errors.
-    fn send(&self, request: &WebhookRequest<'_>) -> domain::webhook::endpoint::AttemptResult;
 }

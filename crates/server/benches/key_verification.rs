@@ -44,9 +44,9 @@ fn run(url: &str) {
     storage.migrate().unwrap();
     let app = |ttl: time::Duration| {
         Application::new(
-            storage.ports(std::sync::Arc::new(adapter_webhooks::HttpSender::new(
-                settings.webhook_sender,
-            ))),
+            storage.ports(std::sync::Arc::new(
+                adapter_webhooks::DestinationCheck::new(settings.webhook_dispatch.sender),
+            )),
             KeyCacheSettings {
                 ttl,
                 capacity: 10_000,

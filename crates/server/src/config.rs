@@ -11,6 +11,8 @@ use adapter_web::SubmissionLimits;
 use adapter_webhooks::SenderSettings;
 use application::{KeyCacheSettings, WebhookSettings};
 use clap::{Args, ValueEnum};
+
+use crate::dispatcher::DispatchSettings;
 use time::Duration;
 
 /// Where data lives, from `DATABASE_URL`.
@@ -301,10 +303,14 @@ pub struct ServeArgs {
     )]
     pub webhook_backoff_scale: f64,
 
-    /// Threads that deliver webhooks in this process (more deliver faster, and take CPU from
-    /// the API).
-    #[arg(long = "webhook-workers", value_name = "N", env = "WEBHOOK_WORKERS", default_value_t = 1, value_parser = positive, hide_env_values = true)]
-    pub webhook_workers: usize,
+    /// Webhook delivery attempts this process has in flight at once, across endpoints.
+    #[arg(long = "webhook-in-flight", value_name = "N", env = "WEBHOOK_IN_FLIGHT", default_value_t = 256, value_parser = positive, hide_env_values = true)]
+    pub webhook_in_flight: usize,
+
+    /// Webhook delivery attempts this process has in flight at once to one endpoint: what a
+    /// slow or dead receiver can hold.
+    #[arg(long = "webhook-in-flight-per-endpoint", value_name = "N", env = "WEBHOOK_IN_FLIGHT_PER_ENDPOINT", default_value_t = 16, value_parser = positive, hide_env_values = true)]
+    pub webhook_in_flight_per_endpoint: usize,
 
     /// The longest a webhook delivery attempt may take (ms).
     #[arg(
@@ -341,8 +347,7 @@ pub struct Settings {
     pub page_submissions: SubmissionLimits,
     pub trusted_proxies: Vec<TrustedNetwork>,
     pub webhooks: WebhookSettings,
-    pub webhook_sender: SenderSettings,
-    pub webhook_workers: usize,
+    pub webhook_dispatch: DispatchSettings,
 }
 
 impl Settings {
@@ -379,11 +384,14 @@ impl Settings {
                     + Duration::seconds(5),
                 ..WebhookSettings::default()
             },
-            webhook_sender: SenderSettings {
-                allow_private: serve.webhook_allow_private,
-                timeout: StdDuration::from_millis(u64::from(serve.webhook_timeout_ms)),
+            webhook_dispatch: DispatchSettings {
+                sender: SenderSettings {
+                    allow_private: serve.webhook_allow_private,
+                    timeout: StdDuration::from_millis(u64::from(serve.webhook_timeout_ms)),
+                },
+                in_flight: serve.webhook_in_flight,
+                per_endpoint: serve.webhook_in_flight_per_endpoint,
             },
-            webhook_workers: serve.webhook_workers,
         }
     }
 

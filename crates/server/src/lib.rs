@@ -16,7 +16,7 @@ use actix_web::dev::Server;
 use actix_web::web;
 use adapter_http::{HttpState, Metrics};
 use adapter_web::WebState;
-use adapter_webhooks::HttpSender;
+use adapter_webhooks::DestinationCheck;
 use application::Application;
 
 use crate::config::Settings;
@@ -24,7 +24,7 @@ use crate::storage::Storage;
 
 /// The application over `storage` (already migrated).
 pub fn application(storage: &Storage, settings: &Settings) -> Arc<Application> {
-    let sender = Arc::new(HttpSender::new(settings.webhook_sender));
+    let sender = Arc::new(DestinationCheck::new(settings.webhook_dispatch.sender));
     Arc::new(
         Application::new(storage.ports(sender), settings.key_cache)
             .with_webhook_settings(settings.webhooks),
@@ -61,7 +61,7 @@ pub fn start_server(
     let slots = usize::try_from(settings.pool_size)
         .unwrap_or(usize::MAX)
         .saturating_mul(8);
-    dispatcher::start(&app, settings.webhook_workers);
+    dispatcher::start(&app, settings.webhook_dispatch);
     flips::start(&app);
     let state = web::Data::new(HttpState::new(
         app,

@@ -18,11 +18,11 @@ static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
 
 fn counting() -> Option<Box<dyn Instrumentation>> {
     Some(Box::new(|event: InstrumentationEvent<'_>| {
-        // The webhook threads (which also number the event log) and the enrollment flip thread
-        // work in the background: what they send belongs to no request.
+        // The webhook dispatcher's threads (which also number the event log) and the
+        // enrollment flip thread work in the background: what they send belongs to no request.
         let background = std::thread::current()
             .name()
-            .is_some_and(|name| name.starts_with("webhooks-") || name == "enrollment-flips");
+            .is_some_and(|name| name == "webhooks" || name == "enrollment-flips");
         if let InstrumentationEvent::StartQuery { .. } = event
             && !background
         {

@@ -204,3 +204,15 @@ pub fn transaction_beginning_with<T>(
         }
     }
 }
+
+/// Runs `statement` on whichever engine `conn` is: for what `MultiConnection` does not
+/// carry (`ON CONFLICT`, inserts of many rows) though both engines do.
+macro_rules! execute_on_each_engine {
+    ($conn:expr, $statement:expr) => {
+        match $conn {
+            AnyConnection::Postgres(pg) => $statement.execute(pg)?,
+            AnyConnection::Sqlite(lite) => $statement.execute(lite)?,
+        }
+    };
+}
+pub(crate) use execute_on_each_engine;

@@ -246,4 +246,4 @@ diesel::table! {
 
 diesel::joinable!(program_shares -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(programs, program_shares);
-diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints, events);

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use domain::participation::Day;
 
-use crate::connection::{AnyConnection, TxError};
+use crate::connection::{AnyConnection, TxError, execute_on_each_engine};
 use crate::rows::EnrollmentRow;
 use crate::schema::decision_histogram::{self, dsl as histogram};
 use crate::schema::decision_histogram_coarse::{self, dsl as coarse};
@@ -71,16 +71,6 @@ struct HistogramChange {
     revision: i64,
     bucket: i64,
     decisions: i64,
-}
-
-/// `MultiConnection` does not carry `ON CONFLICT`; both engines do.
-macro_rules! execute_on_each_engine {
-    ($conn:expr, $statement:expr) => {
-        match $conn {
-            AnyConnection::Postgres(pg) => $statement.execute(pg)?,
-            AnyConnection::Sqlite(lite) => $statement.execute(lite)?,
-        }
-    };
 }
 
 /// Moves the enrollment's counts from what it was (`None` when new) to what it is. Issued

@@ -7,20 +7,20 @@
 //! with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent processes claim
 //! different rows; SQLite has one writer at a time) and record each attempt's outcome.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use domain::webhook::endpoint::{Delivery, DeliveryState, WebhookEndpoint};
 use domain::{DeliveryId, EventId, EventType, Timestamp, WebhookEndpointId, WorkspaceId};
 use ports::{
-    ClaimedDelivery, DeliveryCursor, EndpointStreak, LockedEndpoint, Page, RecordedAttempt,
-    StoreError, WebhookStore,
+    ClaimLimits, ClaimedDelivery, DeliveryCursor, EndpointStreak, LockedEndpoint, Page,
+    RecordedAttempt, StoreError, WebhookStore,
 };
 
 use crate::column_types::At;
-use crate::connection::{AnyConnection, TxError};
-use crate::events::{event_columns, log, logged};
+use crate::connection::{AnyConnection, TxError, execute_on_each_engine};
+use crate::events::{EventColumns, event_columns, log, logged};
 use crate::paging::{page_of, rows_to_fetch};
 use crate::rows::corrupt;
 use crate::schema::{events, webhook_deliveries, webhook_dispatch_head, webhook_endpoints};
@@ -110,21 +110,26 @@ fn dispatch(
     let Some(last) = batch.last().map(|event| event.0) else {
         return Ok(0);
     };
+    let workspaces: Vec<&str> = batch
+        .iter()
+        .map(|(_, _, workspace, _, _)| workspace.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut endpoints: BTreeMap<String, Vec<WebhookEndpoint>> = BTreeMap::new();
-    for (_, _, workspace, _, _) in &batch {
-        if endpoints.contains_key(workspace) {
-            continue;
-        }
-        let enabled = webhook_endpoints::table
-            .filter(webhook_endpoints::workspace_id.eq(workspace))
-            .filter(webhook_endpoints::disabled.eq(false))
-            .select(EndpointRow::as_select())
-            .load::<EndpointRow>(conn)?
-            .into_iter()
-            .map(EndpointRow::into_domain)
-            .collect::<Result<Vec<_>, _>>()?;
-        endpoints.insert(workspace.clone(), enabled);
+    let enabled = webhook_endpoints::table
+        .filter(webhook_endpoints::workspace_id.eq_any(&workspaces))
+        .filter(webhook_endpoints::disabled.eq(false))
+        .select(EndpointRow::as_select())
+        .load::<EndpointRow>(conn)?;
+    for row in enabled {
+        let endpoint = row.into_domain()?;
+        endpoints
+            .entry(endpoint.workspace_id.to_string())
+            .or_default()
+            .push(endpoint);
     }
+    let mut deliveries = Vec::new();
     for (_, event_id, workspace, kind, created_at) in &batch {
         let kind: EventType = kind
             .parse()
@@ -152,10 +157,15 @@ fn dispatch(
                 created_at: now,
                 updated_at: now,
             };
-            diesel::insert_into(webhook_deliveries::table)
-                .values(DeliveryRow::from_domain(&delivery))
-                .execute(conn)?;
+            deliveries.push(DeliveryRow::from_domain(&delivery));
         }
+    }
+    // At most this many rows per insert, well below either engine's limit on bound values.
+    for rows in deliveries.chunks(500) {
+        execute_on_each_engine!(
+            conn,
+            diesel::insert_into(webhook_deliveries::table).values(rows)
+        );
     }
     diesel::update(this_head)
         .set(head::log_position.eq(last))
@@ -163,45 +173,78 @@ fn dispatch(
     Ok(batch.len())
 }
 
-/// Claims due deliveries in a write transaction; their rows, leased until `lease_until`.
+/// A claimed delivery's row, its endpoint's and its event's.
+type ClaimedRows = (DeliveryRow, EndpointRow, EventColumns);
+
+/// Claims due deliveries in a write transaction, within `limits`: their rows, leased until
+/// `lease_until`, with their endpoints and events.
 fn claim(
     conn: &mut AnyConnection,
     now: Timestamp,
     lease_until: Timestamp,
-    limit: usize,
-) -> Result<Vec<DeliveryRow>, TxError> {
+    limits: &ClaimLimits,
+) -> Result<Vec<ClaimedRows>, TxError> {
     use webhook_deliveries::dsl as d;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    use webhook_endpoints::dsl as e;
+    let limit = i64::try_from(limits.limit).unwrap_or(i64::MAX);
+    let busy: Vec<&str> = limits.busy.iter().map(WebhookEndpointId::as_str).collect();
+    // Only the deliveries are locked (an endpoint's row is left to its own changes), so the
+    // enabled endpoints are a semi-join, not a join.
     macro_rules! due {
         () => {
             d::webhook_deliveries
                 .filter(d::state.eq(DeliveryState::Pending.as_str()))
                 .filter(d::next_attempt_at.le(At(now)))
+                .filter(diesel::dsl::not(d::endpoint_id.eq_any(&busy)))
                 .filter(
                     d::endpoint_id.eq_any(
-                        webhook_endpoints::table
-                            .filter(webhook_endpoints::disabled.eq(false))
-                            .select(webhook_endpoints::id),
+                        e::webhook_endpoints
+                            .filter(e::disabled.eq(false))
+                            .select(e::id),
                     ),
                 )
                 .order(d::next_attempt_at.asc())
                 .limit(limit)
-                .select(DeliveryRow::as_select())
+                .select((d::workspace_id, d::id, d::endpoint_id))
         };
     }
-    let rows: Vec<DeliveryRow> = match conn {
+    let due: Vec<(String, String, String)> = match conn {
         AnyConnection::Postgres(pg) => due!().for_update().skip_locked().load(pg)?,
         AnyConnection::Sqlite(lite) => due!().load(lite)?,
     };
-    for row in &rows {
-        diesel::update(
-            d::webhook_deliveries
-                .filter(d::workspace_id.eq(&row.workspace_id))
-                .filter(d::id.eq(&row.id)),
-        )
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut workspaces = Vec::new();
+    let mut ids = Vec::new();
+    for (workspace, id, endpoint) in &due {
+        let count = taken.entry(endpoint.as_str()).or_default();
+        if *count < limits.per_endpoint {
+            *count += 1;
+            workspaces.push(workspace.as_str());
+            ids.push(id.as_str());
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let these = || d::workspace_id.eq_any(&workspaces).and(d::id.eq_any(&ids));
+    diesel::update(d::webhook_deliveries.filter(these()))
         .set(d::next_attempt_at.eq(At(lease_until)))
         .execute(conn)?;
-    }
+    let rows = d::webhook_deliveries
+        .inner_join(
+            e::webhook_endpoints.on(e::workspace_id
+                .eq(d::workspace_id)
+                .and(e::id.eq(d::endpoint_id))),
+        )
+        .inner_join(events::table.on(events::id.eq(d::event_id)))
+        .filter(these())
+        .order((d::created_at.asc(), d::id.asc()))
+        .select((
+            DeliveryRow::as_select(),
+            EndpointRow::as_select(),
+            event_columns!(),
+        ))
+        .load::<ClaimedRows>(conn)?;
     Ok(rows)
 }
 
@@ -249,32 +292,16 @@ fn record(conn: &mut AnyConnection, attempt: &RecordedAttempt) -> Result<(), TxE
     Ok(())
 }
 
-impl<B: Backend> SqlStore<B> {
-    fn claimed(&self, rows: Vec<DeliveryRow>) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let delivery = row.into_domain()?;
-            let endpoint = self.endpoint(&delivery.workspace_id, &delivery.endpoint_id)?;
-            let event = self.read(|conn| {
-                events::table
-                    .filter(events::workspace_id.eq(delivery.workspace_id.as_str()))
-                    .filter(events::id.eq(delivery.event_id.as_str()))
-                    .select(event_columns!())
-                    .first(conn)
-                    .optional()
-            })?;
-            // Deleted since it was claimed: nothing to deliver to.
-            let (Some(endpoint), Some(event)) = (endpoint, event) else {
-                continue;
-            };
-            claimed.push(ClaimedDelivery {
-                delivery,
-                endpoint,
+fn claimed(rows: Vec<ClaimedRows>) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    rows.into_iter()
+        .map(|(delivery, endpoint, event)| {
+            Ok(ClaimedDelivery {
+                delivery: delivery.into_domain()?,
+                endpoint: endpoint.into_domain()?,
                 event: logged(event)?.event,
-            });
-        }
-        Ok(claimed)
-    }
+            })
+        })
+        .collect()
 }
 
 impl<B: Backend> WebhookStore for SqlStore<B> {
@@ -423,7 +450,7 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: usize,
+        limits: &ClaimLimits,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let due = self.read(|conn| {
             diesel::select(diesel::dsl::exists(
@@ -436,12 +463,20 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         if !due {
             return Ok(Vec::new());
         }
-        let rows = self.write(|conn| claim(conn, now, lease_until, limit))?;
-        self.claimed(rows)
+        let rows = self.write(|conn| claim(conn, now, lease_until, limits))?;
+        claimed(rows)
     }
 
-    fn record_attempt(&self, attempt: &RecordedAttempt) -> Result<(), StoreError> {
-        self.write(|conn| record(conn, attempt))
+    fn record_attempts(&self, attempts: &[RecordedAttempt]) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        self.write(|conn| {
+            for attempt in attempts {
+                record(conn, attempt)?;
+            }
+            Ok(())
+        })
     }
 
     fn oldest_pending(&self) -> Result<Option<Timestamp>, StoreError> {

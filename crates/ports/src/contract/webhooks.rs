@@ -11,7 +11,16 @@ use domain::{DeliveryId, EventType, Timestamp, WebhookEndpointId, WorkspaceId};
 use serde_json::json;
 
 use super::{Storage, at, event_with, instance_with, named, stage, store_instance};
-use crate::{EndpointStreak, EventFilter, RecordedAttempt, StoreError};
+use crate::{ClaimLimits, EndpointStreak, EventFilter, RecordedAttempt, StoreError};
+
+/// At most `limit` deliveries, any number of one endpoint's.
+fn up_to(limit: usize) -> ClaimLimits {
+    ClaimLimits {
+        limit,
+        per_endpoint: limit,
+        busy: Vec::new(),
+    }
+}
 
 fn endpoint(
     ws: &WorkspaceId,
@@ -158,7 +167,7 @@ pub fn events_are_dispatched_once_and_claimed_once(store: &dyn Storage) {
         for _ in 0..4 {
             scope.spawn(|| {
                 loop {
-                    let batch = store.claim_due(now, lease, 4).unwrap();
+                    let batch = store.claim_due(now, lease, &up_to(4)).unwrap();
                     if batch.is_empty() {
                         break;
                     }
@@ -179,13 +188,13 @@ pub fn events_are_dispatched_once_and_claimed_once(store: &dyn Storage) {
         "each claimed once"
     );
     assert!(
-        store.claim_due(now, lease, 100).unwrap().is_empty(),
+        store.claim_due(now, lease, &up_to(100)).unwrap().is_empty(),
         "held by their claims"
     );
     let after_lease = at("2026-02-02T00:02:00Z");
     assert_eq!(
         store
-            .claim_due(after_lease, at("2026-02-02T00:03:00Z"), 100)
+            .claim_due(after_lease, at("2026-02-02T00:03:00Z"), &up_to(100))
             .unwrap()
             .len(),
         30,
@@ -193,6 +202,115 @@ pub fn events_are_dispatched_once_and_claimed_once(store: &dyn Storage) {
     );
     let oldest = store.oldest_pending().unwrap();
     assert_eq!(oldest, Some(now));
+}
+
+/// A claim takes at most `per_endpoint` of one endpoint's deliveries and none of a busy
+/// endpoint's, oldest due first, so that one endpoint's backlog never fills a claim; what it
+/// leaves stays due for the next. Attempts recorded together are all kept.
+pub fn claims_share_between_endpoints(store: &dyn Storage) {
+    let (a, b, program) = stage(store);
+    let early = at("2026-01-01T00:00:00Z");
+    let backlogged = endpoint(&a, 1, None, early);
+    let quiet = endpoint(&b, 2, None, early);
+    let stuck = endpoint(&b, 3, None, early);
+    for endpoint in [&backlogged, &quiet, &stuck] {
+        store.insert_endpoint(endpoint, 16).unwrap();
+    }
+    for n in 0..12 {
+        let created = at("2026-02-01T00:00:00Z")
+            .checked_add(time::Duration::seconds(i64::from(n)))
+            .unwrap();
+        store_instance(
+            store,
+            &instance_with(&a, &program, n + 1, named(&format!("A{n}")), created),
+        );
+    }
+    for n in 0..2 {
+        store_instance(
+            store,
+            &instance_with(
+                &b,
+                &program,
+                n + 20,
+                named(&format!("B{n}")),
+                at("2026-02-01T01:00:00Z"),
+            ),
+        );
+    }
+    let now = at("2026-02-02T00:00:00Z");
+    let lease = at("2026-02-02T00:01:00Z");
+    store.dispatch_events(now, 100, &new_delivery_id).unwrap();
+    let limits = ClaimLimits {
+        limit: 100,
+        per_endpoint: 3,
+        busy: vec![stuck.id.clone()],
+    };
+    let claimed = store.claim_due(now, lease, &limits).unwrap();
+    let count = |endpoint: &WebhookEndpoint| {
+        claimed
+            .iter()
+            .filter(|c| c.endpoint.id == endpoint.id)
+            .count()
+    };
+    assert_eq!(
+        (count(&backlogged), count(&quiet), count(&stuck)),
+        (3, 2, 0),
+        "at most three of one endpoint's, none of a busy one's"
+    );
+    for claim in &claimed {
+        assert_eq!(claim.event.id, claim.delivery.event_id);
+        assert_eq!(claim.endpoint.workspace_id, claim.delivery.workspace_id);
+    }
+    let limited = store
+        .claim_due(
+            now,
+            lease,
+            &ClaimLimits {
+                limit: 2,
+                per_endpoint: 16,
+                busy: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(limited.len(), 2, "at most the limit");
+    let rest = store.claim_due(now, lease, &up_to(100)).unwrap();
+    assert_eq!(
+        rest.len(),
+        12 + 2 + 2 - 3 - 2 - 2,
+        "what earlier claims left stays due"
+    );
+
+    let backoff = Backoff {
+        scale: 1.0,
+        jitter: 0.5,
+    };
+    let ok = AttemptResult {
+        status: Some(204),
+        error: None,
+        duration_ms: 1,
+    };
+    let recorded: Vec<RecordedAttempt> = claimed
+        .iter()
+        .chain(&limited)
+        .chain(&rest)
+        .map(|claim| RecordedAttempt {
+            delivery: claim.delivery.after_attempt(&ok, now, backoff),
+            streak: EndpointStreak::Answered,
+        })
+        .collect();
+    store.record_attempts(&recorded).unwrap();
+    for attempt in &recorded {
+        let stored = store
+            .delivery(
+                &attempt.delivery.workspace_id,
+                &attempt.delivery.endpoint_id,
+                &attempt.delivery.id,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.state, DeliveryState::Succeeded);
+    }
+    assert_eq!(store.oldest_pending().unwrap(), None);
 }
 
 pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage) {
@@ -207,7 +325,7 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
     let now = at("2026-01-03T00:00:00Z");
     store.dispatch_events(now, 10, &new_delivery_id).unwrap();
     let claim = store
-        .claim_due(now, at("2026-01-03T00:01:00Z"), 10)
+        .claim_due(now, at("2026-01-03T00:01:00Z"), &up_to(10))
         .unwrap()
         .remove(0);
     let backoff = Backoff {
@@ -236,7 +354,7 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
     };
     let after = claim.delivery.after_attempt(&failed, now, backoff);
     store
-        .record_attempt(&record(after.clone(), at("2025-12-29T00:00:00Z")))
+        .record_attempts(&[record(after.clone(), at("2025-12-29T00:00:00Z"))])
         .unwrap();
     let stored = store.delivery(&a, &target.id, &after.id).unwrap().unwrap();
     assert_eq!(stored, after);
@@ -246,7 +364,9 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
     assert!(!endpoint_now.disabled, "failing for less than the limit");
 
     // Failing since `now`, and the limit says anything failing since `now` goes.
-    store.record_attempt(&record(after.clone(), now)).unwrap();
+    store
+        .record_attempts(&[record(after.clone(), now)])
+        .unwrap();
     assert!(store.endpoint(&a, &target.id).unwrap().unwrap().disabled);
     let logged = store
         .events(
@@ -261,7 +381,9 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
         .unwrap()
         .items;
     assert_eq!(logged.len(), 1, "disabled once, logged once");
-    store.record_attempt(&record(after.clone(), now)).unwrap();
+    store
+        .record_attempts(&[record(after.clone(), now)])
+        .unwrap();
     assert_eq!(
         store
             .events(
@@ -280,7 +402,11 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
     );
     assert!(
         store
-            .claim_due(at("2026-02-01T00:00:00Z"), at("2026-02-01T00:01:00Z"), 10)
+            .claim_due(
+                at("2026-02-01T00:00:00Z"),
+                at("2026-02-01T00:01:00Z"),
+                &up_to(10),
+            )
             .unwrap()
             .is_empty(),
         "nothing is claimed for a disabled endpoint"
@@ -300,10 +426,10 @@ pub fn attempts_are_recorded_and_failing_endpoints_disabled(store: &dyn Storage)
         duration_ms: 3,
     };
     store
-        .record_attempt(&RecordedAttempt {
+        .record_attempts(&[RecordedAttempt {
             delivery: retried.after_attempt(&ok, now, backoff),
             streak: EndpointStreak::Answered,
-        })
+        }])
         .unwrap();
     assert_eq!(
         store

@@ -304,7 +304,9 @@ pub async fn spawn_app_with_ports(
     adjust(&mut settings);
     let storage = Storage::open(&settings).expect("open storage");
     storage.migrate().expect("migrate");
-    let sender = Arc::new(adapter_webhooks::HttpSender::new(settings.webhook_sender));
+    let sender = Arc::new(adapter_webhooks::DestinationCheck::new(
+        settings.webhook_dispatch.sender,
+    ));
     let app = Arc::new(
         Application::new(wrap(storage.ports(sender)), settings.key_cache)
             .with_webhook_settings(settings.webhooks),

@@ -8,11 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use application::{DestinationRefused, Ports, WebhookRequest, WebhookSender};
-use domain::webhook::endpoint::{AttemptResult, WebhookUrl};
+use application::{DestinationRefused, Ports, WebhookSender};
+use domain::Timestamp;
+use domain::webhook::endpoint::WebhookUrl;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestStore, spawn_app_with, spawn_app_with_ports};
+use crate::helpers::{
+    TestApp, TestStore, spawn_app_with, spawn_app_with_ports, spawn_sqlite_app_with,
+};
 use crate::processes::{call, initialised_database, serve_process};
 
 /// One request a receiver got.
@@ -20,6 +23,7 @@ use crate::processes::{call, initialised_database, serve_process};
 struct Received {
     headers: Vec<(String, String)>,
     body: String,
+    at: std::time::SystemTime,
 }
 
 /// A webhook receiver on 127.0.0.1: it records every request and answers with the next of
@@ -55,6 +59,7 @@ impl Receiver {
                     record.lock().unwrap().push(Received {
                         headers,
                         body: String::from_utf8_lossy(&body).into_owned(),
+                        at: std::time::SystemTime::now(),
                     });
                     let answer = script.lock().unwrap().pop_front().unwrap_or(200);
                     if answer == 0 {
@@ -119,8 +124,8 @@ async fn local_app() -> TestApp {
     spawn_app_with(|settings| {
         settings.webhooks.allow_http = true;
         settings.webhooks.backoff_scale = 0.001;
-        settings.webhook_sender.allow_private = true;
-        settings.webhook_sender.timeout = Duration::from_millis(1_000);
+        settings.webhook_dispatch.sender.allow_private = true;
+        settings.webhook_dispatch.sender.timeout = Duration::from_millis(1_000);
     })
     .await
 }
@@ -349,17 +354,13 @@ async fn endpoints_follow_the_url_rules_and_are_the_workspace_s_own() {
     );
 }
 
-/// A sender that lets any destination be registered, but delivers as the real one does
-/// with private destinations not allowed: the check at delivery time alone.
-struct CheckedOnlyAtDelivery(adapter_webhooks::HttpSender);
+/// A destination rule that lets any destination be registered: what the dispatcher then
+/// checks at delivery is the server's own (private destinations not allowed).
+struct AnyDestination;
 
-impl WebhookSender for CheckedOnlyAtDelivery {
+impl WebhookSender for AnyDestination {
     fn check_destination(&self, _: &WebhookUrl) -> Result<(), DestinationRefused> {
         Ok(())
-    }
-
-    fn send(&self, request: &WebhookRequest<'_>) -> AttemptResult {
-        self.0.send(request)
     }
 }
 
@@ -373,9 +374,7 @@ async fn a_private_destination_is_refused_at_delivery_too() {
             settings.webhooks.backoff_scale = 0.0001;
         },
         |ports: Ports| Ports {
-            webhook_sender: Arc::new(CheckedOnlyAtDelivery(adapter_webhooks::HttpSender::new(
-                adapter_webhooks::SenderSettings::default(),
-            ))),
+            webhook_sender: Arc::new(AnyDestination),
             ..ports
         },
     )
@@ -493,4 +492,87 @@ async fn a_delivery_cut_off_by_a_killed_server_is_made_after_a_restart() {
     assert!(got.len() >= 2, "delivered again after the restart");
     assert_eq!(header(&got[0], "webhook-id"), header(&got[1], "webhook-id"));
     drop(restarted);
+}
+
+/// A receiver on 127.0.0.1 that takes connections and never answers: its URL.
+fn silent_receiver() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+/// Workspace B's endpoint takes connections and never answers; workspace A's answers at
+/// once. Under a steady trickle of changes in both, A's events arrive within 2 s (p99),
+/// while B's attempts hang for the whole 10 s limit.
+async fn a_dead_endpoint_never_delays_another(app: TestApp) {
+    let healthy = Receiver::start(&[]);
+    subscribe(&app, &healthy, None).await;
+    let dead = app
+        .post(
+            "/webhookEndpoints",
+            &app.b.key,
+            &json!({ "url": silent_receiver() }),
+        )
+        .await;
+    assert_eq!(dead.status.as_u16(), 201, "{}", dead.body);
+
+    for round in 0..40 {
+        app.instance_named(&app.a.key, &format!("Healthy {round}"))
+            .await;
+        app.instance_named(&app.b.key, &format!("Dead {round}"))
+            .await;
+        actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+    }
+    let logged = app.get("/events?limit=100", &app.a.key).await;
+    assert_eq!(logged.status.as_u16(), 200, "{}", logged.body);
+    let events = logged.body["data"].as_array().unwrap().len();
+    assert!(events >= 40, "{events}");
+    let received = healthy.wait_for(events).await;
+    assert_eq!(received.len(), events, "every event of A arrived");
+    let mut lags: Vec<Duration> = received
+        .iter()
+        .map(|request| {
+            let body: Value = serde_json::from_str(&request.body).unwrap();
+            let created = Timestamp::parse(body["createdAt"].as_str().unwrap()).unwrap();
+            let created = std::time::UNIX_EPOCH
+                + Duration::from_micros(u64::try_from(created.unix_micros()).unwrap());
+            request.at.duration_since(created).unwrap_or_default()
+        })
+        .collect();
+    lags.sort_unstable();
+    let p99 = lags[(lags.len() * 99).div_ceil(100) - 1];
+    assert!(
+        p99 < Duration::from_secs(2),
+        "A's delivery lag p99 {p99:?} (all: {lags:?})"
+    );
+}
+
+#[actix_web::test]
+async fn a_dead_endpoint_never_delays_another_on_postgres() {
+    a_dead_endpoint_never_delays_another(
+        spawn_app_with(|settings| {
+            settings.webhooks.allow_http = true;
+            settings.webhook_dispatch.sender.allow_private = true;
+        })
+        .await,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_dead_endpoint_never_delays_another_on_sqlite() {
+    a_dead_endpoint_never_delays_another(
+        spawn_sqlite_app_with(|settings| {
+            settings.webhooks.allow_http = true;
+            settings.webhook_dispatch.sender.allow_private = true;
+        })
+        .await,
+    )
+    .await;
 }
