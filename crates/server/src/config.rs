@@ -309,7 +309,7 @@ pub struct ServeArgs {
 
     /// Webhook delivery attempts this process has in flight at once to one endpoint: what a
     /// slow or dead receiver can hold.
-    #[arg(long = "webhook-in-flight-per-endpoint", value_name = "N", env = "WEBHOOK_IN_FLIGHT_PER_ENDPOINT", default_value_t = 16, value_parser = positive, hide_env_values = true)]
+    #[arg(long = "webhook-in-flight-per-endpoint", value_name = "N", env = "WEBHOOK_IN_FLIGHT_PER_ENDPOINT", default_value_t = 64, value_parser = positive, hide_env_values = true)]
     pub webhook_in_flight_per_endpoint: usize,
 
     /// The longest a webhook delivery attempt may take (ms).

@@ -169,6 +169,7 @@ async fn run(app: Weak<Application>, deliverer: Rc<Deliverer>, settings: Dispatc
                     }
                 }
                 Ok(Err(error)) => {
+                    let error = application::error_chain(&error);
                     tracing::warn!(%error, "claiming webhook deliveries failed");
                     pause = AFTER_FAILURE;
                 }
@@ -219,7 +220,10 @@ async fn run(app: Weak<Application>, deliverer: Rc<Deliverer>, settings: Dispatc
         // Not recorded, an attempt is made again once its lease ends: at least once.
         match recorded {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "recording webhook attempts failed"),
+            Ok(Err(error)) => {
+                let error = application::error_chain(&error);
+                tracing::warn!(%error, "recording webhook attempts failed");
+            }
             Err(error) => tracing::warn!(%error, "recording webhook attempts stopped"),
         }
     }

@@ -248,7 +248,13 @@ fn claim(
     Ok(rows)
 }
 
-fn record(conn: &mut AnyConnection, attempt: &RecordedAttempt) -> Result<(), TxError> {
+/// Records one attempt; `clears_streak` false skips an answer's clearing of the endpoint's
+/// failing streak (a later answer in the same batch clears it).
+fn record(
+    conn: &mut AnyConnection,
+    attempt: &RecordedAttempt,
+    clears_streak: bool,
+) -> Result<(), TxError> {
     use webhook_deliveries::dsl as d;
     use webhook_endpoints::dsl as e;
     let delivery = &attempt.delivery;
@@ -264,6 +270,7 @@ fn record(conn: &mut AnyConnection, attempt: &RecordedAttempt) -> Result<(), TxE
         .filter(e::workspace_id.eq(delivery.workspace_id.as_str()))
         .filter(e::id.eq(delivery.endpoint_id.as_str()));
     match &attempt.streak {
+        EndpointStreak::Answered if !clears_streak => {}
         EndpointStreak::Answered => {
             diesel::update(endpoint.filter(e::failing_since.is_not_null()))
                 .set(e::failing_since.eq(None::<At>))
@@ -471,9 +478,18 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         if attempts.is_empty() {
             return Ok(());
         }
+        // An endpoint's streak is cleared by its last answer in the batch only: a healthy
+        // batch costs one statement per endpoint for it, not one per attempt.
+        let mut last_answer: HashMap<&WebhookEndpointId, usize> = HashMap::new();
+        for (i, attempt) in attempts.iter().enumerate() {
+            if matches!(attempt.streak, EndpointStreak::Answered) {
+                last_answer.insert(&attempt.delivery.endpoint_id, i);
+            }
+        }
         self.write(|conn| {
-            for attempt in attempts {
-                record(conn, attempt)?;
+            for (i, attempt) in attempts.iter().enumerate() {
+                let clears = last_answer.get(&attempt.delivery.endpoint_id) == Some(&i);
+                record(conn, attempt, clears)?;
             }
             Ok(())
         })
