@@ -181,7 +181,13 @@ async fn run(app: Weak<Application>, deliverer: Rc<Deliverer>, settings: Dispatc
         }
         if measured.elapsed() >= MEASURE_EVERY {
             measured = Instant::now();
-            if let Ok(age) = application.oldest_undelivered_age() {
+            // A database read: on a blocking thread, as the claims, not on the one that
+            // drives every attempt.
+            let measurer = application.clone();
+            let age =
+                actix_web::rt::task::spawn_blocking(move || measurer.oldest_undelivered_age())
+                    .await;
+            if let Ok(Ok(age)) = age {
                 let seconds = age.map_or(0.0, |age| age.as_seconds_f64().max(0.0));
                 metrics::gauge!(OLDEST_UNDELIVERED).set(seconds);
             }
